@@ -1,0 +1,108 @@
+"""Collect every result file into pandas tables under ``site_data/tables/``.
+
+``cells.csv``   one row per machine x workload x framework x mode: status, reason,
+                medians with intervals, single-valued metrics.
+``samples.csv`` every raw timing sample, long format, for the charts.
+``refused.json`` result files that could not be used, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from . import results
+from .frameworks import FRAMEWORKS
+
+SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "cv", "n", "unstable")
+
+
+def _order(framework: str, mode: str) -> int:
+    names = list(FRAMEWORKS)
+    fw = FRAMEWORKS.get(framework)
+    return names.index(framework) * 10 + (fw.modes.index(mode) if fw and mode in fw.modes else 9)
+
+
+def cell_row(result: dict) -> dict:
+    fw = FRAMEWORKS[result["framework"]]
+    row = {
+        "machine_id": result["machine_id"],
+        "workload": result["workload"],
+        "framework": result["framework"],
+        "framework_label": fw.label,
+        "mode": result["mode"],
+        "mode_label": fw.mode_labels.get(result["mode"], result["mode"]),
+        "cell": f"{fw.label} {fw.mode_labels.get(result['mode'], result['mode'])}",
+        "order": _order(result["framework"], result["mode"]),
+        "profile": result["profile"],
+        "status": result["status"],
+        "reason": result["reason"],
+        "device_kind": (result.get("device") or {}).get("kind"),
+        "device_name": (result.get("device") or {}).get("name"),
+        "recorded_at": result["provenance"]["recorded_at"],
+        "framework_version": _framework_version(result),
+    }
+    for name, metric in result["metrics"].items():
+        if "summary" in metric:
+            for field in SUMMARY_FIELDS:
+                row[f"{name}.{field}"] = metric["summary"][field]
+        else:
+            row[name] = metric["value"]
+    return row
+
+
+def _framework_version(result: dict) -> str | None:
+    versions = result["provenance"]["versions"]
+    for dist in FRAMEWORKS[result["framework"]].distributions:
+        if versions.get(dist):
+            return f"{dist} {versions[dist]}"
+    return None
+
+
+def sample_rows(result: dict) -> list[dict]:
+    rows = []
+    for name, metric in result["metrics"].items():
+        for i, value in enumerate(metric.get("samples", [])):
+            rows.append({
+                "machine_id": result["machine_id"],
+                "workload": result["workload"],
+                "framework": result["framework"],
+                "mode": result["mode"],
+                "metric": name,
+                "sample": i,
+                "value": value,
+            })
+    return rows
+
+
+def build_tables(all_results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cells = pd.DataFrame([cell_row(r) for r in all_results])
+    samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
+                           columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "value"])
+    if not cells.empty:
+        cells = cells.sort_values(["machine_id", "workload", "order"]).reset_index(drop=True)
+    return cells, samples
+
+
+def aggregate(data_dir: Path, out_dir: Path) -> tuple[pd.DataFrame, list[str]]:
+    found, refused = results.load_all(data_dir)
+    cells, samples = build_tables(found)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cells.to_csv(out_dir / "cells.csv", index=False)
+    samples.to_csv(out_dir / "samples.csv", index=False)
+    (out_dir / "refused.json").write_text(json.dumps(refused, indent=1) + "\n")
+    return cells, refused
+
+
+def read_tables(tables_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    tables_dir = Path(tables_dir)
+    try:
+        cells = pd.read_csv(tables_dir / "cells.csv")
+    except pd.errors.EmptyDataError:
+        cells = pd.DataFrame()
+    samples = pd.read_csv(tables_dir / "samples.csv")
+    refused = json.loads((tables_dir / "refused.json").read_text())
+    return cells, samples, refused

@@ -1,0 +1,184 @@
+"""``python -m pipeline <command>``: every step of the DAG runs on its own too."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from . import config as config_mod
+from . import hardware, results
+from .frameworks import FRAMEWORKS
+from .registry import WorkloadError
+
+
+def _overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects KEY=VALUE, got {pair!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def cmd_check(ns) -> int:
+    """Validate the config, every workload and every stored result; time nothing."""
+    cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
+    cells = config_mod.check(cfg, source=ns.config)
+    from .site_nav import missing_nav_entries
+
+    missing = missing_nav_entries(config_mod.selected_workloads(cfg))
+    if missing:
+        raise WorkloadError("mkdocs.yml: field nav: no entry for " + ", ".join(missing))
+    _, refused = results.load_all(Path(cfg["data_dir"]))
+    for line in refused:
+        print(f"warning: refused result: {line}", file=sys.stderr)
+    workloads = sorted({c.workload for c in cells})
+    print(f"ok: config {ns.config} (profile {cfg['profile']}), {len(workloads)} workload(s) "
+          f"[{', '.join(workloads)}], {len(cells)} cell(s), machine {hardware.machine_id()}")
+    return 0
+
+
+def cmd_cells(ns) -> int:
+    cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
+    for cell in config_mod.check(cfg, source=ns.config):
+        print(f"{cell.workload} {cell.framework} {cell.mode}")
+    return 0
+
+
+def cmd_detect(ns) -> int:
+    """Describe this machine and ask each installed framework what devices it sees."""
+    info = hardware.describe()
+    seen = {}
+    for name, fw in FRAMEWORKS.items():
+        if not fw.installed():
+            seen[name] = {"installed": False}
+            continue
+        code = (f"import json; from pipeline.frameworks import {name}_backend as b; "
+                f"print(json.dumps(b.visible_accelerators()))")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+        if proc.returncode == 0:
+            seen[name] = {"installed": True, "versions": fw.versions(),
+                          "accelerators": json.loads(proc.stdout.strip().splitlines()[-1])}
+        else:
+            seen[name] = {"installed": True, "versions": fw.versions(), "error": proc.stderr[-500:]}
+    info["frameworks"] = seen
+    results.write_atomic(Path(ns.out), info)
+    print(json.dumps(info, indent=1))
+    return 0
+
+
+def cmd_run(ns) -> int:
+    from .harness import run_cell
+    from .registry import load_workload, WORKLOADS_DIR
+
+    if ns.framework not in FRAMEWORKS:
+        raise SystemExit(f"--framework: unknown framework {ns.framework!r}; known: {', '.join(FRAMEWORKS)}")
+    if ns.mode not in FRAMEWORKS[ns.framework].modes:
+        raise SystemExit(f"--mode: {ns.framework} has no mode {ns.mode!r}; "
+                         f"known: {', '.join(FRAMEWORKS[ns.framework].modes)}")
+    workload = load_workload(Path(ns.workloads_dir or WORKLOADS_DIR) / ns.workload)
+    threads = config_mod.threads({"threads": ns.threads})
+    result = run_cell(workload, ns.framework, ns.mode, ns.profile, Path(ns.out), ns.device,
+                      threads, ns.seed, ns.timeout)
+    line = f"{ns.workload} {ns.framework} {ns.mode}: {result['status']}"
+    if result["status"] == "ok":
+        thr = result["metrics"]["train_throughput"]["summary"]
+        line += (f", train {thr['median']:,.0f} samples/s [{thr['ci_low']:,.0f}, {thr['ci_high']:,.0f}],"
+                 f" first step {result['metrics']['time_to_first_step']['value']:.2f} s,"
+                 f" accuracy {result['metrics']['accuracy']['value']:.3f}")
+    else:
+        line += f" ({result['reason']})\n--- stderr tail ---\n{result['stderr_tail'][-1500:]}"
+    print(line)
+    return 0
+
+
+def cmd_aggregate(ns) -> int:
+    from .aggregate import aggregate
+
+    cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir))
+    for line in refused:
+        print(f"refused: {line}", file=sys.stderr)
+    print(f"{len(cells)} cell(s) aggregated, {len(refused)} file(s) refused -> {ns.out_dir}")
+    return 0
+
+
+def cmd_charts(ns) -> int:
+    from .aggregate import read_tables
+    from .charts import draw_all
+
+    cells, samples, _ = read_tables(Path(ns.tables))
+    written = draw_all(cells, samples, Path(ns.out_dir))
+    Path(ns.stamp).write_text("\n".join(written) + "\n")
+    print(f"{len(written)} chart(s) -> {ns.out_dir}")
+    return 0
+
+
+def cmd_pages(ns) -> int:
+    from .pages import write_pages
+
+    written = write_pages(Path(ns.data_dir), Path(ns.docs_dir))
+    print(f"{len(written)} page(s) written: {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_config(sp):
+        sp.add_argument("--config", default=str(config_mod.CONFIG_PATH.relative_to(Path.cwd()))
+                        if config_mod.CONFIG_PATH.is_relative_to(Path.cwd()) else str(config_mod.CONFIG_PATH))
+        sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, as snakemake --config does")
+
+    with_config(sub.add_parser("check", help=cmd_check.__doc__))
+    with_config(sub.add_parser("cells", help="list the cells the config selects"))
+    sp = sub.add_parser("detect", help=cmd_detect.__doc__)
+    sp.add_argument("--out", required=True)
+
+    sp = sub.add_parser("run", help="measure one cell in a child process and write its result")
+    sp.add_argument("--workload", required=True)
+    sp.add_argument("--framework", required=True)
+    sp.add_argument("--mode", required=True)
+    sp.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "tpu"])
+    sp.add_argument("--threads", default="all", type=lambda v: v if v == "all" else int(v))
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--timeout", type=float, default=1200)
+    sp.add_argument("--workloads-dir", default=None, help=argparse.SUPPRESS)
+
+    sp = sub.add_parser("aggregate", help="result files -> pandas tables")
+    sp.add_argument("--data-dir", default="site_data")
+    sp.add_argument("--out-dir", default="site_data/tables")
+
+    sp = sub.add_parser("charts", help="tables -> Altair charts (Vega-Lite JSON + SVG)")
+    sp.add_argument("--tables", default="site_data/tables")
+    sp.add_argument("--out-dir", default="docs/assets/charts")
+    sp.add_argument("--stamp", default="docs/assets/charts/index.txt")
+
+    sp = sub.add_parser("pages", help="tables, charts and results -> Markdown pages")
+    sp.add_argument("--data-dir", default="site_data")
+    sp.add_argument("--docs-dir", default="docs")
+    return p
+
+
+COMMANDS = {
+    "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run,
+    "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ns = parser().parse_args(argv)
+    try:
+        return COMMANDS[ns.command](ns)
+    except (config_mod.ConfigError, WorkloadError, results.ResultError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,99 @@
+"""Load, validate and resolve ``config/config.yaml``.
+
+The JSON schema catches shape errors (an unknown framework or mode is an ``enum``
+error naming the field); :func:`check` adds what a schema cannot know: which
+workloads exist and which frameworks are installed. The Snakefile and the CLI call
+the same functions, so both fail the same way, before any cell runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from . import REPO_ROOT
+from .frameworks import FRAMEWORKS
+from .registry import Workload, discover
+
+CONFIG_PATH = REPO_ROOT / "config" / "config.yaml"
+SCHEMA_PATH = REPO_ROOT / "config" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A config that cannot run; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    workload: str
+    framework: str
+    mode: str
+
+    @property
+    def stem(self) -> str:
+        return f"{self.framework}-{self.mode}"
+
+
+def load(path: Path = CONFIG_PATH, overrides: dict | None = None) -> dict:
+    config = yaml.safe_load(Path(path).read_text())
+    config.update(overrides or {})
+    validate(config, source=str(path))
+    return config
+
+
+def validate(config: dict, source: str = str(CONFIG_PATH)) -> None:
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=str)
+    if errors:
+        lines = []
+        for e in errors:
+            field = ".".join(str(p) for p in e.absolute_path) or "(top level)"
+            lines.append(f"{source}: field {field}: {e.message}")
+        raise ConfigError("\n".join(lines))
+
+
+def threads(config: dict) -> int:
+    available = len(os.sched_getaffinity(0))
+    wanted = config["threads"]
+    return available if wanted == "all" else min(int(wanted), available)
+
+
+def modes_for(config: dict, framework: str) -> list[str]:
+    return list(config["modes"].get(framework, FRAMEWORKS[framework].modes))
+
+
+def selected_workloads(config: dict, source: str = str(CONFIG_PATH)) -> dict[str, Workload]:
+    found = discover()
+    if config["workloads"] == "all":
+        return found
+    missing = [w for w in config["workloads"] if w not in found]
+    if missing:
+        raise ConfigError(
+            f"{source}: field workloads: no workload folder named {', '.join(missing)} "
+            f"under workloads/ (found: {', '.join(found) or 'none'})"
+        )
+    return {name: found[name] for name in config["workloads"]}
+
+
+def check(config: dict, source: str = str(CONFIG_PATH)) -> list[Cell]:
+    """Everything that must hold before measuring; returns the cells to run."""
+    validate(config, source)
+    for framework in config["frameworks"]:
+        fw = FRAMEWORKS[framework]
+        if config["measure"] and not fw.installed():
+            raise ConfigError(
+                f"{source}: field frameworks: {framework!r} is selected but the "
+                f"package {fw.module!r} is not installed ({fw.install_hint}), or "
+                f"leave it out: --config 'frameworks=[...]'"
+            )
+    workloads = selected_workloads(config, source)
+    return [
+        Cell(name, framework, mode)
+        for name in workloads
+        for framework in config["frameworks"]
+        for mode in modes_for(config, framework)
+    ]

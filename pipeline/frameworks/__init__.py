@@ -1,0 +1,94 @@
+"""The frameworks the harness knows: their modes, packages and backend modules.
+
+A backend module (``<name>_backend.py``) is imported only inside the one process
+that measures that framework, so two frameworks never share a process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class Framework:
+    name: str
+    label: str
+    #: Modes in the order pages show them; the first is the "as most people use it" one.
+    modes: tuple[str, ...]
+    mode_labels: dict[str, str]
+    #: Importable module that must exist for the framework to run.
+    module: str
+    #: Distributions whose versions are recorded with every result.
+    distributions: tuple[str, ...]
+    install_hint: str
+
+    def backend(self) -> ModuleType:
+        return importlib.import_module(f"pipeline.frameworks.{self.name}_backend")
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def versions(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for dist in self.distributions:
+            try:
+                out[dist] = importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                out[dist] = None
+        return out
+
+
+FRAMEWORKS: dict[str, Framework] = {
+    f.name: f
+    for f in (
+        Framework(
+            name="torch",
+            label="PyTorch",
+            modes=("eager", "compile"),
+            mode_labels={"eager": "eager", "compile": "torch.compile"},
+            module="torch",
+            distributions=("torch",),
+            install_hint="pip install torch==2.13.0 (CPU) or your CUDA build",
+        ),
+        Framework(
+            name="tensorflow",
+            label="TensorFlow",
+            modes=("eager", "function", "xla"),
+            mode_labels={
+                "eager": "eager",
+                "function": "tf.function",
+                "xla": "tf.function(jit_compile=True)",
+            },
+            module="tensorflow",
+            distributions=("tensorflow", "tensorflow-cpu", "keras"),
+            install_hint="pip install tensorflow-cpu (CPU) or tensorflow[and-cuda]",
+        ),
+        Framework(
+            name="jax",
+            label="JAX/Flax",
+            modes=("jit",),
+            mode_labels={"jit": "jax.jit"},
+            module="jax",
+            distributions=("jax", "jaxlib", "flax", "optax"),
+            install_hint="pip install jax flax optax (CPU) or jax[cuda12]",
+        ),
+    )
+}
+
+
+def get(name: str) -> Framework:
+    try:
+        return FRAMEWORKS[name]
+    except KeyError:
+        raise KeyError(f"unknown framework {name!r}; known: {', '.join(FRAMEWORKS)}") from None
+
+
+def all_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for fw in FRAMEWORKS.values():
+        out.update(fw.versions())
+    return out

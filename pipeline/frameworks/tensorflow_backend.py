@@ -1,0 +1,65 @@
+"""TensorFlow: threads, precision, placement, sync and memory statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+
+def configure(threads: int, seed: int) -> dict:
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    # TF enables TF32 on Ampere and later by default; switch it off like the others
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    for gpu in tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.set_memory_growth(gpu, True)
+    tf.random.set_seed(seed)
+    return {
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "tensor_float_32": tf.config.experimental.tensor_float_32_execution_enabled(),
+        "gpu_memory_growth": True,
+    }
+
+
+def visible_accelerators() -> list[dict]:
+    out = []
+    for kind, tf_kind in (("cuda", "GPU"), ("tpu", "TPU")):
+        for i, dev in enumerate(tf.config.list_physical_devices(tf_kind)):
+            details = tf.config.experimental.get_device_details(dev)
+            out.append({"kind": kind, "name": details.get("device_name", dev.name), "index": i})
+    return out
+
+
+def device(kind: str) -> str:
+    names = {"cpu": "CPU", "cuda": "GPU"}
+    if kind not in names:
+        raise NotImplementedError(f"tensorflow runs here on cpu or cuda, not {kind}")
+    if not tf.config.list_physical_devices(names[kind]):
+        raise RuntimeError(f"tensorflow sees no {names[kind]} device")
+    return f"/{names[kind]}:0"
+
+
+def put(array: np.ndarray, dev: str) -> tf.Tensor:
+    with tf.device(dev):
+        return tf.identity(tf.constant(array))
+
+
+def sync(value, model, dev: str) -> None:
+    # waits for every op queued on every device (TF >= 2.13)
+    tf.test.experimental.sync_devices()
+
+
+def to_numpy(value) -> np.ndarray:
+    return value.numpy()
+
+
+def reset_peak_memory(dev: str) -> None:
+    if dev.startswith("/GPU"):
+        tf.config.experimental.reset_memory_stats(dev.strip("/"))
+
+
+def device_peak_bytes(dev: str) -> int | None:
+    if dev.startswith("/GPU"):
+        return int(tf.config.experimental.get_memory_info(dev.strip("/"))["peak"])
+    return None

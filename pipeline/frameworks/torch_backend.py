@@ -1,0 +1,70 @@
+"""PyTorch: threads, precision, placement, sync and memory statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def configure(threads: int, seed: int) -> dict:
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(threads)
+    # full fp32 matmuls everywhere: TF32 off, as set for TensorFlow and JAX
+    torch.set_float32_matmul_precision("highest")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
+    torch.manual_seed(seed)
+    return {
+        "intra_op_threads": torch.get_num_threads(),
+        "inter_op_threads": torch.get_num_interop_threads(),
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "cudnn_benchmark": False,
+    }
+
+
+def visible_accelerators() -> list[dict]:
+    if not torch.cuda.is_available():
+        return []
+    return [
+        {"kind": "cuda", "name": torch.cuda.get_device_name(i), "index": i}
+        for i in range(torch.cuda.device_count())
+    ]
+
+
+def device(kind: str) -> torch.device:
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError("torch sees no CUDA device")
+        return torch.device("cuda:0")
+    if kind != "cpu":
+        raise NotImplementedError(f"torch runs here on cpu or cuda, not {kind}")
+    return torch.device("cpu")
+
+
+def put(array: np.ndarray, dev: torch.device) -> torch.Tensor:
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if tensor.dtype == torch.int32:
+        tensor = tensor.long()  # cross_entropy wants int64 class indices
+    return tensor.to(dev)
+
+
+def sync(value, model, dev: torch.device) -> None:
+    # CPU kernels run synchronously; CUDA kernels are queued
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def to_numpy(value) -> np.ndarray:
+    return value.detach().cpu().numpy()
+
+
+def reset_peak_memory(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+
+
+def device_peak_bytes(dev: torch.device) -> int | None:
+    if dev.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(dev))
+    return None

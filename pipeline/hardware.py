@@ -1,0 +1,81 @@
+"""What machine is this? A stable, hostname-free id and a description.
+
+The id keys results in ``site_data/results/<machine-id>/``, so results from a GPU
+machine and a CPU machine sit side by side and never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import psutil
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown cpu"
+
+
+def nvidia_gpus() -> list[dict]:
+    """GPUs as the driver reports them; empty where there is no NVIDIA driver."""
+    if not shutil.which("nvidia-smi"):
+        return []
+    query = "name,memory.total,driver_version"
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout
+    except (subprocess.SubprocessError, OSError):
+        return []
+    gpus = []
+    for line in out.strip().splitlines():
+        name, memory, driver = (part.strip() for part in line.split(","))
+        gpus.append({"kind": "cuda", "name": name, "memory_mib": int(float(memory)), "driver": driver})
+    return gpus
+
+
+def tpu_present() -> bool:
+    return any(Path("/dev").glob("accel*")) or bool(os.environ.get("TPU_NAME"))
+
+
+def slug(text: str) -> str:
+    text = re.sub(r"\((r|tm)\)|\bcpu\b|@.*$|\bprocessor\b", " ", text.lower())
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:40] or "unknown"
+
+
+def machine_id() -> str:
+    """e.g. ``amd-epyc-2c`` or ``amd-epyc-16c-nvidia-h100-80gb-hbm3-x1``."""
+    parts = [f"{slug(cpu_model())}-{len(os.sched_getaffinity(0))}c"]
+    gpus = nvidia_gpus()
+    if gpus:
+        parts.append(f"{slug(gpus[0]['name'])}-x{len(gpus)}")
+    if tpu_present():
+        parts.append("tpu")
+    return "-".join(parts)
+
+
+def describe() -> dict:
+    """The hardware half of every result's provenance; no hostname."""
+    return {
+        "machine_id": machine_id(),
+        "cpu_model": cpu_model(),
+        "cpu_cores_logical": psutil.cpu_count(logical=True),
+        "cpu_cores_physical": psutil.cpu_count(logical=False),
+        "cpu_affinity": sorted(os.sched_getaffinity(0)),
+        "memory_total_bytes": psutil.virtual_memory().total,
+        "architecture": platform.machine(),
+        "os": f"{platform.system()} {platform.release()}",
+        "gpus": nvidia_gpus(),
+        "tpu": tpu_present(),
+    }

@@ -1,0 +1,114 @@
+"""Discover workloads by scanning ``workloads/`` and validate each one up front.
+
+Nothing here imports a framework: a broken workload is reported with its file and
+field before any cell runs, and a machine without one framework still lists the rest.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import jsonschema
+import yaml
+
+from . import REPO_ROOT
+from .contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE
+from .frameworks import FRAMEWORKS
+
+WORKLOADS_DIR = REPO_ROOT / "workloads"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "workload.schema.json"
+
+
+class WorkloadError(ValueError):
+    """A workload folder that breaks the contract; the message names file and field."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    folder: Path
+    spec: dict
+
+    @property
+    def title(self) -> str:
+        return self.spec["title"]
+
+    def profile(self, profile: str) -> dict:
+        return self.spec["profiles"][profile]
+
+    def impl_path(self, framework: str) -> Path:
+        return self.folder / IMPL_FILES[framework]
+
+    def source_files(self, framework: str) -> list[Path]:
+        """The files whose content decides a cell's result (hashed into provenance)."""
+        return [self.folder / DECLARATION_FILE, self.folder / NEUTRAL_FILE, self.impl_path(framework)]
+
+    def neutral(self) -> ModuleType:
+        return _load_module(self.name, "workload", self.folder / NEUTRAL_FILE)
+
+    def implementation(self, framework: str) -> ModuleType:
+        return _load_module(self.name, f"{framework}_impl", self.impl_path(framework))
+
+
+def _load_module(workload: str, stem: str, path: Path) -> ModuleType:
+    name = f"workloads.{workload}.{stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def load_workload(folder: Path) -> Workload:
+    """Validate one workload folder; raise WorkloadError naming the file and field."""
+    decl = folder / DECLARATION_FILE
+    if not decl.is_file():
+        raise WorkloadError(f"{decl}: missing (every workload folder needs one)")
+    try:
+        spec = yaml.safe_load(decl.read_text())
+    except yaml.YAMLError as err:
+        raise WorkloadError(f"{decl}: not valid YAML: {err}") from None
+    if not isinstance(spec, dict):
+        raise WorkloadError(f"{decl}: (top level): expected a mapping, got {type(spec).__name__}")
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(spec), key=str)
+    if errors:
+        lines = [f"{decl}: field {_field(e)}: {e.message}" for e in errors]
+        raise WorkloadError("\n".join(lines))
+    for path in [folder / NEUTRAL_FILE, *(folder / f for f in IMPL_FILES.values())]:
+        if not path.is_file():
+            raise WorkloadError(f"{path}: missing (see the contract in pipeline/contract.py)")
+        text = path.read_text()
+        wanted = "def make_problem(" if path.name == NEUTRAL_FILE else "def build("
+        if wanted not in text:
+            raise WorkloadError(f"{path}: defines no {wanted.removeprefix('def ').rstrip('(')}()")
+    return Workload(name=folder.name, folder=folder, spec=spec)
+
+
+def discover(root: Path = WORKLOADS_DIR) -> dict[str, Workload]:
+    """Every folder under ``root`` whose name is a Python identifier is a workload."""
+    found = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if folder.name.isidentifier() and not folder.name.startswith("_"):
+            found[folder.name] = load_workload(folder)
+    return found
+
+
+def known_framework(name: str) -> bool:
+    return name in FRAMEWORKS
