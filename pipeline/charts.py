@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import altair as alt
@@ -38,7 +39,7 @@ def spread_chart(cells: pd.DataFrame, samples: pd.DataFrame, metric: str) -> alt
     y = alt.Y("cell:N", sort=order, title=None)
     x_title = SAMPLED[metric]
     dots = alt.Chart(raw).mark_circle(size=28, opacity=0.35).encode(
-        x=alt.X("value:Q", title=x_title, scale=alt.Scale(zero=False)),
+        x=alt.X("value:Q", title=x_title, scale=alt.Scale(type="log")),
         y=y,
         color=_color(),
         tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("value:Q", format=",.0f", title="sample")],
@@ -83,6 +84,9 @@ def write(chart: alt.TopLevelMixin, out_dir: Path, stem: str) -> None:
 def draw_all(cells: pd.DataFrame, samples: pd.DataFrame, out_dir: Path) -> list[str]:
     """One set of charts per workload and machine, from the ``ok`` cells only."""
     written = []
+    # charts of machines or workloads that no longer have results must not linger
+    for stale in Path(out_dir).glob("*/"):
+        shutil.rmtree(stale)
     if cells.empty:
         return written
     ok = cells[cells["status"] == "ok"]

@@ -30,7 +30,7 @@ def cmd_check(ns) -> int:
     """Validate the config, every workload and every stored result; time nothing."""
     cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
     cells = config_mod.check(cfg, source=ns.config)
-    from .site_nav import missing_nav_entries
+    from .pages import missing_nav_entries
 
     missing = missing_nav_entries(config_mod.selected_workloads(cfg))
     if missing:

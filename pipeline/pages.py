@@ -1,0 +1,182 @@
+"""Write the generated Markdown pages from the tables, charts and result files.
+
+Generated: ``docs/index.md``, ``docs/workloads/index.md``,
+``docs/workloads/<name>.md`` and ``docs/environment.md``. Hand-written pages
+(methodology, contributing) are left alone. Code tabs include the real
+implementation files through ``pymdownx.snippets``, so the code a reader sees is
+the code that ran.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from . import results
+from .aggregate import read_tables
+from .charts import SAMPLED, chart_stem
+from .contract import IMPL_FILES, NEUTRAL_FILE
+from .frameworks import FRAMEWORKS
+from .registry import discover
+
+TEMPLATES = Path(__file__).parent / "templates"
+CHARTS_URL = "assets/charts"
+METRIC_TITLES = {
+    **SAMPLED,
+    "time_to_first_step": "Time to first step (s)",
+}
+
+
+def fmt(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_bytes(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value / 2**20:,.0f} MiB"
+
+
+def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> str | None:
+    """A div the page script fills from the inline Vega-Lite spec; the SVG stays as
+    the fallback when JavaScript is off or the spec cannot render."""
+    spec_path = docs_dir / CHARTS_URL / f"{stem}.json"
+    if not spec_path.is_file():
+        return None
+    spec = json.dumps(json.loads(spec_path.read_text()), separators=(",", ":")).replace("</", "<\\/")
+    prefix = "../" * depth
+    return (
+        f'<div class="vega-chart" data-chart="{stem}">\n'
+        f'<img class="vega-fallback" src="{prefix}{CHARTS_URL}/{stem}.svg" alt="{alt_text}">\n'
+        f'<script type="application/json" class="vega-spec">{spec}</script>\n'
+        f"</div>"
+    )
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = fmt
+    env.filters["fmt_bytes"] = fmt_bytes
+    return env
+
+
+def machines(data_dir: Path, cells: pd.DataFrame) -> list[dict]:
+    """One entry per machine with results: hardware, versions, knobs, dates."""
+    found, _ = results.load_all(data_dir)
+    by_machine: dict[str, list[dict]] = {}
+    for r in found:
+        by_machine.setdefault(r["machine_id"], []).append(r)
+    out = []
+    for machine_id, rs in sorted(by_machine.items()):
+        latest = max(rs, key=lambda r: r["provenance"]["recorded_at"])
+        ok = [r for r in rs if r["status"] == "ok"]
+        knobs = {f"{r['framework']}": r["knobs"] for r in sorted(ok, key=lambda r: r["framework"])}
+        devices = sorted({f"{r['device']['kind']}: {r['device']['name']}" for r in ok if r.get("device")})
+        git = sorted({(r["provenance"]["git"]["sha"] or "unknown")[:10]
+                      + (" (dirty)" if r["provenance"]["git"]["dirty"] else "") for r in rs})
+        out.append({
+            "id": machine_id,
+            "hardware": latest["provenance"]["hardware"],
+            "python": latest["provenance"]["python"],
+            "platform": latest["provenance"]["platform"],
+            "versions": {k: v for k, v in sorted(latest["provenance"]["versions"].items()) if v},
+            "profiles": sorted({r["profile"] for r in rs}),
+            "first": min(r["provenance"]["recorded_at"] for r in rs),
+            "last": latest["provenance"]["recorded_at"],
+            "cells": len(rs),
+            "ok": len(ok),
+            "knobs": knobs,
+            "devices": devices,
+            "git": git,
+        })
+    return out
+
+
+def workload_context(workload, cells: pd.DataFrame, docs_dir: Path) -> dict:
+    mine = cells[cells["workload"] == workload.name] if not cells.empty else cells
+    sections = []
+    for machine_id, group in (mine.groupby("machine_id") if not mine.empty else []):
+        charts = []
+        for metric, title in METRIC_TITLES.items():
+            html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, title)
+            if html:
+                charts.append({"title": title, "html": html})
+        sections.append({
+            "machine_id": machine_id,
+            "profiles": sorted(group["profile"].unique()),
+            "rows": group.sort_values("order").to_dict("records"),
+            "charts": charts,
+        })
+    files = [("Neutral (NumPy)", NEUTRAL_FILE)] + [(FRAMEWORKS[f].label, IMPL_FILES[f]) for f in FRAMEWORKS]
+    return {
+        "w": workload,
+        "spec": workload.spec,
+        "sections": sections,
+        "code_tabs": [{"label": label, "path": f"workloads/{workload.name}/{name}"} for label, name in files],
+        "modes": {f.label: [f.mode_labels[m] for m in f.modes] for f in FRAMEWORKS.values()},
+    }
+
+
+def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
+    cells, _, refused = read_tables(Path(data_dir) / "tables")
+    env = _env()
+    workloads = discover()
+    machine_list = machines(Path(data_dir), cells)
+    written = []
+
+    def emit(rel: str, template: str, **context) -> None:
+        path = Path(docs_dir) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = env.get_template(template).render(**context)
+        path.write_text(text)
+        written.append(path)
+
+    for workload in workloads.values():
+        emit(f"workloads/{workload.name}.md", "workload.md.j2", **workload_context(workload, cells, docs_dir))
+    emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
+    emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused)
+
+    headline = None
+    if machine_list and workloads:
+        first = next(iter(workloads.values()))
+        latest = max(machine_list, key=lambda m: m["last"])
+        html = chart_html(docs_dir, chart_stem(first.name, latest["id"], "train_throughput"), 0,
+                          SAMPLED["train_throughput"])
+        if html:
+            headline = {"workload": first, "machine": latest, "html": html}
+    emit("index.md", "index.md.j2", machines=machine_list, workloads=list(workloads.values()),
+         headline=headline, frameworks=FRAMEWORKS, refused=refused)
+    return written
+
+
+def missing_nav_entries(workloads: dict, mkdocs_yml: Path = Path("mkdocs.yml")) -> list[str]:
+    """Workload pages that mkdocs.yml's nav does not list (readers could not find them)."""
+    import yaml
+
+    nav = yaml.safe_load(Path(mkdocs_yml).read_text()).get("nav", [])
+    listed = set()
+
+    def walk(node) -> None:
+        if isinstance(node, str):
+            listed.add(node)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+
+    walk(nav)
+    return [f"workloads/{name}.md" for name in workloads if f"workloads/{name}.md" not in listed]

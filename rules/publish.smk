@@ -1,0 +1,61 @@
+# Publication: results -> pandas tables -> Altair charts -> Markdown pages -> site/.
+
+
+rule aggregate:
+    input:
+        measured_results(),
+    output:
+        cells=f"{DATA}/tables/cells.csv",
+        samples=f"{DATA}/tables/samples.csv",
+        refused=f"{DATA}/tables/refused.json",
+    log:
+        "logs/aggregate.log",
+    shell:
+        "{PY} -m pipeline aggregate --data-dir {DATA} --out-dir {DATA}/tables > {log} 2>&1"
+
+
+rule charts:
+    input:
+        rules.aggregate.output.cells,
+        rules.aggregate.output.samples,
+    output:
+        stamp="docs/assets/charts/index.txt",
+    log:
+        "logs/charts.log",
+    shell:
+        "{PY} -m pipeline charts --tables {DATA}/tables --out-dir docs/assets/charts"
+        " --stamp {output.stamp} > {log} 2>&1"
+
+
+rule pages:
+    input:
+        rules.aggregate.output,
+        rules.charts.output,
+        ALL_WORKLOADS,
+        glob.glob("pipeline/templates/*.j2"),
+    output:
+        "docs/index.md",
+        "docs/environment.md",
+        "docs/workloads/index.md",
+        expand("docs/workloads/{workload}.md", workload=sorted(WORKLOADS)),
+    log:
+        "logs/pages.log",
+    shell:
+        "{PY} -m pipeline pages --data-dir {DATA} --docs-dir docs > {log} 2>&1"
+
+
+rule site:
+    input:
+        rules.pages.output,
+        "mkdocs.yml",
+        glob.glob("docs/*.md"),
+        glob.glob("docs/assets/js/*"),
+        glob.glob("docs/assets/css/*"),
+        # the code tabs include these files verbatim
+        glob.glob("workloads/*/*.py"),
+    output:
+        directory("site"),
+    log:
+        "logs/site.log",
+    shell:
+        "{PY} -m mkdocs build --strict --site-dir {output} > {log} 2>&1"
