@@ -4,16 +4,15 @@
 # which also runs on its own.
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 sys.path.insert(0, workflow.basedir)  # this checkout's pipeline package, not another install
 
 
+# validated against config/config.schema.yaml in rules/common.smk, with errors
+# that name the field
 configfile: "config/config.yaml"
-
-
-validate(config, "config/config.schema.yaml")
 
 
 include: "rules/common.smk"

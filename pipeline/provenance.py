@@ -20,6 +20,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _display(path: Path) -> str:
+    """Repository-relative where possible; never an absolute path from someone's disk."""
+    path = Path(path).resolve()
+    if path.is_relative_to(REPO_ROOT):
+        return str(path.relative_to(REPO_ROOT))
+    return f"{path.parent.name}/{path.name}"
+
+
 def _git(*args: str) -> str | None:
     try:
         return subprocess.run(
@@ -55,7 +63,5 @@ def collect(source_files: list[Path]) -> dict:
         "hardware": hardware.describe(),
         "versions": library_versions(),
         "git": git_state(),
-        "source_sha256": {
-            str(Path(p).resolve().relative_to(REPO_ROOT)): sha256(p) for p in source_files
-        },
+        "source_sha256": {_display(p): sha256(p) for p in source_files},
     }

@@ -1,0 +1,72 @@
+"""Shared fixtures. Framework code runs in subprocesses (one framework per process),
+as in the harness; their outputs are cached for the whole session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.config import modes_for  # noqa: E402
+from pipeline.frameworks import FRAMEWORKS  # noqa: E402
+from pipeline.registry import discover  # noqa: E402
+
+WORKLOADS = discover()
+CELLS = [
+    (w, fw, mode)
+    for w in WORKLOADS
+    for fw in FRAMEWORKS
+    for mode in modes_for({"modes": {}}, fw)
+]
+
+
+def cell_id(cell) -> str:
+    return "-".join(cell)
+
+
+@pytest.fixture(scope="session")
+def probe(tmp_path_factory):
+    """``probe(workload, framework, mode)`` -> the arrays saved by framework_probe.py."""
+    cache: dict = {}
+    folder = tmp_path_factory.mktemp("probes")
+
+    def run(workload: str, framework: str, mode: str):
+        key = (workload, framework, mode)
+        if key not in cache:
+            if not FRAMEWORKS[framework].installed():
+                pytest.skip(f"{framework} is not installed")
+            out = folder / f"{'-'.join(key)}.npz"
+            proc = subprocess.run(
+                [sys.executable, str(ROOT / "tests" / "framework_probe.py"), workload, framework, mode, str(out)],
+                capture_output=True, text=True, cwd=ROOT, timeout=900,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            )
+            cache[key] = (proc, dict(np.load(out)) if proc.returncode == 0 and out.exists() else None)
+        proc, arrays = cache[key]
+        assert arrays is not None, f"{'/'.join(key)} failed:\n{proc.stderr[-3000:]}"
+        return arrays
+
+    return run
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The committed docs and results, built strictly into a temporary folder."""
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out

@@ -1,0 +1,65 @@
+"""Unit tier, with real child processes: whatever a cell does, exactly one result
+is recorded with the right status, and nothing else is touched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import results
+from pipeline.harness import run_cell
+from pipeline.registry import load_workload
+
+pytest.importorskip("torch")
+FIXTURE = Path(__file__).parent / "fixtures" / "faulty"
+
+
+def faulty(tmp_path: Path, behaviour: str):
+    folder = tmp_path / "faulty"
+    shutil.copytree(FIXTURE, folder)
+    spec = yaml.safe_load((folder / "workload.yaml").read_text())
+    spec["profiles"]["smoke"]["size"]["behaviour"] = behaviour
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+    return load_workload(folder)
+
+
+@pytest.mark.parametrize(
+    "behaviour, status, reason",
+    [
+        ("ok", "ok", None),
+        ("unsupported", "unsupported", "only runs eagerly"),
+        ("crash", "crashed", "deliberate crash in train_step"),
+        ("nan", "non-finite", "loss became nan"),
+        ("oom", "out-of-memory", "ran out of memory"),
+        ("killed", "out-of-memory", "killed"),
+        ("hang", "timeout", "no result after 20 s"),
+    ],
+)
+def test_every_outcome_is_recorded(tmp_path, behaviour, status, reason):
+    out = tmp_path / "data" / "results" / "m" / "faulty" / "torch-eager.json"
+    neighbour = out.with_name("jax-jit.json")
+    neighbour.parent.mkdir(parents=True)
+    neighbour.write_text("left alone")
+    result = run_cell(faulty(tmp_path, behaviour), "torch", "eager", "smoke", out, "cpu", 1, 0, timeout_s=20)
+    assert result["status"] == status, result["stderr_tail"]
+    if reason:
+        assert reason in result["reason"]
+    stored = __import__("json").loads(out.read_text())
+    results.validate(stored, str(out))
+    assert stored["status"] == status
+    assert neighbour.read_text() == "left alone"
+    if status == "ok":
+        assert stored["metrics"]["train_throughput"]["summary"]["n"] == 3
+        assert stored["knobs"]["threads"] == 1 and stored["knobs"]["cpu_affinity"]
+        assert stored["provenance"]["source_sha256"]
+    if status == "crashed":
+        assert "Traceback" in stored["stderr_tail"]
+
+
+def test_unsupported_mode_is_not_a_failure(tmp_path):
+    out = tmp_path / "results" / "m" / "faulty" / "torch-compile.json"
+    result = run_cell(faulty(tmp_path, "ok"), "torch", "compile", "smoke", out, "cpu", 1, 0, timeout_s=60)
+    assert result["status"] == "unsupported"

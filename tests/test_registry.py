@@ -1,0 +1,126 @@
+"""Unit tier: workload discovery and validation, config checks. No framework imported."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import config as config_mod
+from pipeline.registry import WORKLOADS_DIR, WorkloadError, discover, load_workload
+
+GOOD = WORKLOADS_DIR / "mlp_digits"
+
+
+@pytest.fixture
+def workload_copy(tmp_path) -> Path:
+    folder = tmp_path / "mlp_copy"
+    shutil.copytree(GOOD, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def edit_yaml(folder: Path, change) -> None:
+    path = folder / "workload.yaml"
+    spec = yaml.safe_load(path.read_text())
+    change(spec)
+    path.write_text(yaml.safe_dump(spec))
+
+
+def test_discover_finds_mlp_digits():
+    found = discover()
+    assert "mlp_digits" in found
+    assert found["mlp_digits"].spec["task"] == "training"
+
+
+def test_discover_skips_non_identifier_folders(tmp_path, workload_copy):
+    (tmp_path / "not-a-workload").mkdir()
+    (tmp_path / "_private").mkdir()
+    assert list(discover(tmp_path)) == ["mlp_copy"]
+
+
+def test_missing_field_names_file_and_field(workload_copy):
+    edit_yaml(workload_copy, lambda s: s.pop("tolerance"))
+    with pytest.raises(WorkloadError, match=r"mlp_copy/workload.yaml: field \(top level\): 'tolerance'"):
+        load_workload(workload_copy)
+
+
+def test_wrong_type_names_nested_field(workload_copy):
+    edit_yaml(workload_copy, lambda s: s["profiles"]["smoke"]["timing"].update(samples="many"))
+    with pytest.raises(WorkloadError, match=r"field profiles.smoke.timing.samples: 'many' is not of type"):
+        load_workload(workload_copy)
+
+
+def test_unknown_metric_is_refused(workload_copy):
+    edit_yaml(workload_copy, lambda s: s["metrics"].append("vibes"))
+    with pytest.raises(WorkloadError, match=r"field metrics.4"):
+        load_workload(workload_copy)
+
+
+def test_invalid_yaml_is_refused(workload_copy):
+    (workload_copy / "workload.yaml").write_text("title: [unclosed\n")
+    with pytest.raises(WorkloadError, match="not valid YAML"):
+        load_workload(workload_copy)
+
+
+@pytest.mark.parametrize("name", ["workload.py", "torch_impl.py", "tensorflow_impl.py", "jax_impl.py"])
+def test_missing_file_is_named(workload_copy, name):
+    (workload_copy / name).unlink()
+    with pytest.raises(WorkloadError, match=rf"mlp_copy/{name}: missing"):
+        load_workload(workload_copy)
+
+
+def test_implementation_without_build_is_refused(workload_copy):
+    (workload_copy / "jax_impl.py").write_text("def train():\n    pass\n")
+    with pytest.raises(WorkloadError, match=r"jax_impl.py: defines no build\(\)"):
+        load_workload(workload_copy)
+
+
+def base_config(**overrides) -> dict:
+    cfg = yaml.safe_load(config_mod.CONFIG_PATH.read_text())
+    cfg.update(overrides)
+    return cfg
+
+
+def test_default_config_selects_six_cells():
+    cells = config_mod.check(base_config())
+    assert {(c.framework, c.mode) for c in cells if c.workload == "mlp_digits"} == {
+        ("torch", "eager"), ("torch", "compile"),
+        ("tensorflow", "eager"), ("tensorflow", "function"), ("tensorflow", "xla"),
+        ("jax", "jit"),
+    }
+
+
+def test_unknown_framework_names_the_field():
+    with pytest.raises(config_mod.ConfigError, match=r"config.yaml: field frameworks.1: 'mxnet' is not one of"):
+        config_mod.check(base_config(frameworks=["torch", "mxnet"]))
+
+
+def test_unknown_mode_names_the_field():
+    with pytest.raises(config_mod.ConfigError, match=r"field modes.jax.0: 'eager' is not one of"):
+        config_mod.check(base_config(modes={"jax": ["eager"]}))
+
+
+def test_unknown_workload_names_the_field():
+    with pytest.raises(config_mod.ConfigError, match=r"field workloads: no workload folder named nope"):
+        config_mod.check(base_config(workloads=["nope"]))
+
+
+def test_missing_framework_package_is_reported(monkeypatch):
+    from pipeline.frameworks import FRAMEWORKS
+
+    monkeypatch.setattr(type(FRAMEWORKS["jax"]), "installed", lambda self: self.name != "jax")
+    with pytest.raises(config_mod.ConfigError, match=r"field frameworks: 'jax' is selected but the package"):
+        config_mod.check(base_config())
+    # building the site from stored results needs no framework at all
+    assert config_mod.check(base_config(measure=False))
+
+
+def test_threads_never_exceed_the_affinity_mask():
+    import os
+
+    available = len(os.sched_getaffinity(0))
+    assert config_mod.threads({"threads": "all"}) == available
+    assert config_mod.threads({"threads": 10_000}) == available
+    assert config_mod.threads({"threads": 1}) == 1

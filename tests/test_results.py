@@ -1,0 +1,139 @@
+"""Unit tier: result files, aggregation of good and bad files, provenance."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from pipeline import SCHEMA_VERSION, hardware, provenance, results
+from pipeline.aggregate import aggregate
+from pipeline.registry import WORKLOADS_DIR
+from pipeline.statistics import summarize
+
+MACHINE = "test-machine-2c"
+
+
+def make_result(framework="torch", mode="eager", status="ok", machine=MACHINE, workload="mlp_digits") -> dict:
+    samples = [100.0, 110.0, 105.0, 98.0, 102.0]
+    ok = status == "ok"
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "workload": workload,
+        "framework": framework,
+        "mode": mode,
+        "profile": "smoke",
+        "machine_id": machine,
+        "status": status,
+        "reason": None if ok else "boom",
+        "stderr_tail": "",
+        "duration_s": 1.0,
+        "device": {"kind": "cpu", "name": "cpu"} if ok else None,
+        "timing": {"warmup_steps": 1, "samples": 5, "steps_per_sample": 1, "inference_batch": 8} if ok else None,
+        "metrics": {
+            "train_throughput": {"unit": "samples/s", "samples": samples, "summary": summarize(samples)},
+            "time_to_first_step": {"unit": "s", "value": 0.5},
+            "accuracy": {"unit": "fraction", "value": 0.9},
+        } if ok else {},
+        "knobs": {"threads": 2},
+        "provenance": {
+            "recorded_at": "2026-11-21T00:00:00+00:00",
+            "python": "3.11.7",
+            "hardware": {"machine_id": machine, "cpu_model": "Test CPU"},
+            "versions": {"torch": "2.13.0"},
+            "git": {"sha": "abc", "dirty": False},
+            "source_sha256": {},
+        },
+    }
+
+
+def store(data_dir: Path, result: dict) -> Path:
+    path = results.result_path(data_dir, result["machine_id"], result["workload"], result["framework"], result["mode"])
+    results.write_atomic(path, result)
+    return path
+
+
+def test_roundtrip(tmp_path):
+    path = store(tmp_path, make_result())
+    assert results.load(path)["metrics"]["train_throughput"]["summary"]["median"] == 102.0
+    assert not list(path.parent.glob(".*.tmp")), "no temporary file left behind"
+
+
+def test_corrupt_json_names_the_path(tmp_path):
+    path = store(tmp_path, make_result())
+    path.write_text('{"schema_version": 1, "workl')
+    with pytest.raises(results.ResultError, match=rf"{path}: not a readable JSON result"):
+        results.load(path)
+
+
+def test_schema_violation_names_the_field(tmp_path):
+    bad = make_result()
+    bad["status"] = "great"
+    path = results.result_path(tmp_path, MACHINE, "mlp_digits", "torch", "eager")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(bad))
+    with pytest.raises(results.ResultError, match=rf"{path}: field status: 'great' is not one of"):
+        results.load(path)
+
+
+def test_foreign_file_in_the_wrong_place_is_refused(tmp_path):
+    result = make_result(framework="jax", mode="jit")
+    path = results.result_path(tmp_path, MACHINE, "mlp_digits", "torch", "eager")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(result))
+    with pytest.raises(results.ResultError, match="the file says test-machine-2c/mlp_digits/jax-jit"):
+        results.load(path)
+
+
+def test_ok_result_needs_metrics(tmp_path):
+    bad = make_result()
+    bad["metrics"] = {}
+    with pytest.raises(results.ResultError, match="field metrics"):
+        results.validate(bad, "x.json")
+
+
+def test_aggregate_keeps_good_results_and_lists_refused(tmp_path):
+    store(tmp_path, make_result("torch", "eager"))
+    store(tmp_path, make_result("jax", "jit", machine="other-gpu-machine"))
+    store(tmp_path, make_result("tensorflow", "xla", status="crashed"))
+    corrupt = results.result_path(tmp_path, MACHINE, "mlp_digits", "tensorflow", "eager")
+    corrupt.write_text("not json")
+    cells, refused = aggregate(tmp_path, tmp_path / "tables")
+    assert len(cells) == 3
+    assert set(cells["status"]) == {"ok", "crashed"}
+    assert set(cells["machine_id"]) == {MACHINE, "other-gpu-machine"}
+    assert len(refused) == 1 and str(corrupt) in refused[0]
+    assert json.loads((tmp_path / "tables" / "refused.json").read_text()) == refused
+    assert corrupt.read_text() == "not json", "aggregation never rewrites a result file"
+
+
+def test_write_atomic_keeps_the_old_file_when_serialisation_fails(tmp_path):
+    path = store(tmp_path, make_result())
+    before = path.read_text()
+    with pytest.raises(ValueError):
+        results.write_atomic(path, {"x": float("nan")})  # NaN is not JSON
+    assert path.read_text() == before
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_provenance_has_versions_hashes_and_no_hostname():
+    files = [WORKLOADS_DIR / "mlp_digits" / "torch_impl.py"]
+    block = provenance.collect(files)
+    assert block["source_sha256"] == {"workloads/mlp_digits/torch_impl.py": provenance.sha256(files[0])}
+    assert block["versions"]["numpy"]
+    assert set(block["git"]) == {"sha", "dirty"}
+    text = json.dumps(block)
+    hostname = socket.gethostname()
+    if len(hostname) >= 4:
+        assert hostname not in text
+    assert hostname not in hardware.machine_id()
+
+
+def test_machine_id_includes_gpus(monkeypatch):
+    monkeypatch.setattr(hardware, "cpu_model", lambda: "AMD EPYC 7B13 64-Core Processor")
+    monkeypatch.setattr(hardware, "nvidia_gpus", lambda: [{"name": "NVIDIA H100 80GB HBM3"}])
+    monkeypatch.setattr(hardware, "tpu_present", lambda: False)
+    assert hardware.machine_id().endswith("-nvidia-h100-80gb-hbm3-x1")
+    assert hardware.machine_id().startswith("amd-epyc-7b13-64-core-")

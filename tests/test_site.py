@@ -1,0 +1,54 @@
+"""Site tier: the committed pages build strictly, and the workload page holds the
+measured table, number for number, from site_data/tables/cells.csv."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from pipeline.pages import fmt, missing_nav_entries
+from pipeline.registry import discover
+
+pytestmark = pytest.mark.site
+
+
+def test_every_page_is_built(built_site):
+    for page in ("index.html", "methodology.html", "environment.html", "contributing.html",
+                 "workloads/index.html", "workloads/mlp_digits.html"):
+        assert (built_site / page).is_file(), page
+
+
+def test_workload_page_holds_the_measured_table(built_site):
+    page = (built_site / "workloads" / "mlp_digits.html").read_text()
+    cells = pd.read_csv(ROOT / "site_data" / "tables" / "cells.csv")
+    mine = cells[cells["workload"] == "mlp_digits"]
+    assert len(mine) >= 6
+    for row in mine.itertuples():
+        if row.status == "ok":
+            median = getattr(row, "_" + str(list(mine.columns).index("train_throughput.median") + 1))
+            assert f"<strong>{fmt(median)}</strong>" in page, (row.framework, row.mode)
+        else:
+            assert row.status in page
+
+
+def test_code_tabs_show_the_files_that_ran(built_site):
+    page = (built_site / "workloads" / "mlp_digits.html").read_text()
+    for name in ("torch_impl.py", "tensorflow_impl.py", "jax_impl.py", "workload.py"):
+        assert f"workloads/mlp_digits/{name}" in page
+    # a distinctive line of each implementation made it into the page
+    assert "torch</span><span class=\"o\">.</span><span class=\"n\">compile" in page
+    assert "jit_compile" in page and "donate_argnums" in page
+
+
+def test_charts_are_local_and_have_a_static_fallback(built_site):
+    page = (built_site / "workloads" / "mlp_digits.html").read_text()
+    assert "cdn.jsdelivr" not in page and "unpkg.com" not in page and "fonts.googleapis" not in page
+    assert '<script type="application/json" class="vega-spec">' in page
+    for script in ("vega@6.4.0.min.js", "vega-lite@6.4.1.min.js", "vega-embed@7.3.0.min.js"):
+        assert (built_site / "assets" / "vendor" / script).is_file()
+    assert 'src="../assets/charts/mlp_digits/' in page
+
+
+def test_every_workload_is_in_the_navigation():
+    assert missing_nav_entries(discover(), ROOT / "mkdocs.yml") == []

@@ -1,0 +1,56 @@
+"""Unit tier: the statistics the site prints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import binom
+
+from pipeline.statistics import median_ci, stability, summarize
+
+
+def test_median_ci_brackets_the_median_with_at_least_the_level():
+    rng = np.random.default_rng(0)
+    for n in (6, 10, 30, 101):
+        x = rng.lognormal(size=n)
+        low, high, coverage = median_ci(x)
+        assert low <= np.median(x) <= high
+        assert coverage >= 0.95
+        # and it is the narrowest order-statistic interval that reaches the level
+        r = int(np.searchsorted(np.sort(x), low)) + 1
+        if r + 1 <= n // 2:
+            assert 1 - 2 * binom.cdf(r, n, 0.5) < 0.95
+
+
+def test_median_ci_covers_the_true_median_about_95_percent_of_the_time():
+    rng = np.random.default_rng(1)
+    true_median = np.exp(0.0)  # lognormal(0, 1)
+    hits = sum(low <= true_median <= high for low, high, _ in (median_ci(rng.lognormal(size=30)) for _ in range(2000)))
+    assert 0.93 <= hits / 2000 <= 0.99
+
+
+def test_median_ci_with_too_few_samples_reports_lower_coverage():
+    low, high, coverage = median_ci([3.0, 1.0, 2.0])
+    assert (low, high) == (1.0, 3.0)
+    assert coverage == pytest.approx(0.75)
+
+
+def test_stability_follows_pyperf_rules():
+    assert stability([100, 101, 99, 100]) == []
+    assert any("standard deviation" in r for r in stability([100, 130, 70, 100]))
+    assert any("maximum" in r for r in stability([100] * 9 + [400]))
+    assert any("minimum" in r for r in stability([100] * 3 + [10]))
+
+
+def test_summarize_fields():
+    s = summarize([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    assert s["median"] == 5.0 and s["q1"] == 3.0 and s["q3"] == 7.0 and s["iqr"] == 4.0
+    assert s["n"] == 9
+    assert s["ci_low"] <= 5.0 <= s["ci_high"]
+    assert s["cv"] == pytest.approx(np.std(range(1, 10), ddof=1) / 5.0)
+
+
+@pytest.mark.parametrize("bad", [[], [1.0, float("nan")], [float("inf")]])
+def test_summarize_refuses_empty_or_non_finite(bad):
+    with pytest.raises(ValueError):
+        summarize(bad)

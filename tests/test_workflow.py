@@ -1,0 +1,135 @@
+"""Workflow tier: Snakemake dry-runs, bad input stopped before any cell runs, and a
+real end-to-end smoke run in a copy of the repository that ends in a built site."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from pipeline import hardware
+
+pytestmark = pytest.mark.workflow
+MACHINE = hardware.machine_id()
+DATA_RE = "site_data"
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
+
+
+def copy_repo(dest: Path) -> Path:
+    """The working tree as a fresh clone would have it (tracked and new files)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dest / rel)
+    return dest
+
+
+def run(cmd: list[str], cwd: Path, timeout: int = 1500) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def planned_jobs(stdout: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry-run: rule -> count."""
+    table = stdout.split("Job stats:", 1)[1] if "Job stats:" in stdout else ""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    return copy_repo(tmp_path_factory.mktemp("repo"))
+
+
+def test_dry_run_of_the_smoke_profile_plans_every_cell(repo):
+    proc = run([*SNAKEMAKE, "-n", "--forceall", "--config", "profile=smoke"], repo)
+    assert proc.returncode == 0, proc.stderr
+    jobs = planned_jobs(proc.stdout)
+    assert jobs["cell"] == 6
+    for rule in ("detect", "aggregate", "charts", "pages", "site", "all"):
+        assert jobs[rule] == 1
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("frameworks=[torch,mxnet]", "field frameworks.1: 'mxnet' is not one of"),
+        ("modes={jax: [pmap]}", "field modes.jax.0: 'pmap' is not one of"),
+        ("profile=huge", "field profile: 'huge' is not one of"),
+        ("workloads=[nope]", "field workloads: no workload folder named nope"),
+    ],
+)
+def test_bad_config_fails_before_anything_runs(repo, override, message):
+    proc = run([*SNAKEMAKE, "--config", override], repo)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert "rule cell" not in proc.stdout
+
+
+def test_pipeline_check_fails_loudly_on_a_broken_workload(tmp_path):
+    copy = copy_repo(tmp_path)
+    ok = run([sys.executable, "-m", "pipeline", "check"], copy)
+    assert ok.returncode == 0, ok.stderr
+    decl = copy / "workloads" / "mlp_digits" / "workload.yaml"
+    decl.write_text(decl.read_text().replace("task: training", "task: juggling"))
+    bad = run([sys.executable, "-m", "pipeline", "check"], copy)
+    assert bad.returncode == 2
+    assert "workloads/mlp_digits/workload.yaml: field task: 'juggling' is not one of" in bad.stderr
+    snake = run([*SNAKEMAKE, "-n"], copy)
+    assert snake.returncode != 0 and "field task" in snake.stdout + snake.stderr
+
+
+def test_end_to_end_smoke_run_builds_the_site(tmp_path):
+    repo = copy_repo(tmp_path)
+    data = repo / "site_data"
+    shutil.rmtree(data / "results" / MACHINE, ignore_errors=True)
+    # another machine's result must survive untouched and appear on the site,
+    # and a corrupt file must be refused without stopping anything
+    foreign_dir = data / "results" / "other-machine-8c" / "mlp_digits"
+    foreign_dir.mkdir(parents=True, exist_ok=True)
+    sample = json.loads((ROOT / "tests" / "fixtures" / "other-machine-result.json").read_text())
+    (foreign_dir / "jax-jit.json").write_text(json.dumps(sample))
+    corrupt = foreign_dir / "torch-eager.json"
+    corrupt.write_text("{ truncated")
+    foreign_before = (foreign_dir / "jax-jit.json").read_text()
+
+    proc = run([*SNAKEMAKE, "--config", "profile=smoke"], repo)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    mine = sorted((data / "results" / MACHINE / "mlp_digits").glob("*.json"))
+    assert [p.stem for p in mine] == sorted(
+        ["torch-eager", "torch-compile", "tensorflow-eager", "tensorflow-function", "tensorflow-xla", "jax-jit"]
+    )
+    statuses = {p.stem: json.loads(p.read_text())["status"] for p in mine}
+    assert set(statuses.values()) == {"ok"}, statuses
+    assert (foreign_dir / "jax-jit.json").read_text() == foreign_before
+    assert corrupt.read_text() == "{ truncated"
+
+    page = (repo / "site" / "workloads" / "mlp_digits.html").read_text()
+    assert f"On <code>{MACHINE}</code>" in page and "On <code>other-machine-8c</code>" in page
+    assert page.count("torch.compile") >= 2 and "tf.function(jit_compile=True)" in page
+    env_page = (repo / "site" / "environment.html").read_text()
+    assert "Refused result files" in env_page and "torch-eager.json" in env_page
+    assert (repo / "docs" / "assets" / "charts" / "mlp_digits" / MACHINE / "train_throughput.svg").is_file()
+
+    # nothing changed: nothing to do
+    again = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
+    assert "Nothing to be done" in again.stdout + again.stderr, again.stdout
+    # editing one implementation re-runs only that framework's cells and what follows
+    impl = repo / "workloads" / "mlp_digits" / "tensorflow_impl.py"
+    impl.write_text(impl.read_text() + "\n# an edit\n")
+    plan = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
+    jobs = planned_jobs(plan.stdout)
+    assert jobs.get("cell") == 3, plan.stdout
+    assert "detect" not in jobs
+    rerun = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/mlp_digits/([\w-]+)\.json", plan.stdout))
+    assert rerun == {"tensorflow-eager", "tensorflow-function", "tensorflow-xla"}, plan.stdout
