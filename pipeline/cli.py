@@ -75,7 +75,7 @@ def cmd_detect(ns) -> int:
 
 def cmd_run(ns) -> int:
     from .harness import run_cell
-    from .registry import load_workload, WORKLOADS_DIR
+    from .registry import WORKLOADS_DIR, load_workload
 
     if ns.framework not in FRAMEWORKS:
         raise SystemExit(f"--framework: unknown framework {ns.framework!r}; known: {', '.join(FRAMEWORKS)}")
@@ -132,8 +132,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_config(sp):
-        sp.add_argument("--config", default=str(config_mod.CONFIG_PATH.relative_to(Path.cwd()))
-                        if config_mod.CONFIG_PATH.is_relative_to(Path.cwd()) else str(config_mod.CONFIG_PATH))
+        sp.add_argument("--config", default="config/config.yaml")
         sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, as snakemake --config does")
 

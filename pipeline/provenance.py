@@ -7,7 +7,6 @@ import hashlib
 import importlib.metadata
 import platform
 import subprocess
-import sys
 from pathlib import Path
 
 from . import REPO_ROOT, hardware
@@ -56,7 +55,7 @@ def library_versions() -> dict[str, str | None]:
 def collect(source_files: list[Path]) -> dict:
     """The provenance block stored with every result."""
     return {
-        "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
         "platform": platform.platform(),

@@ -40,10 +40,11 @@ def _timed(fn, sync) -> float:
 def measure(args: dict) -> dict:
     applied = knobs.apply(args["threads"])
     # imports after the knobs: thread pools size themselves at import time
+    from pathlib import Path
+
     from .frameworks import get
     from .registry import load_workload
     from .statistics import summarize
-    from pathlib import Path
 
     fw = get(args["framework"])
     backend = fw.backend()

@@ -46,7 +46,7 @@ class Model:
             )
         variables = self.net.trainable_variables
         grads = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         return loss
 
     def _predict(self, x: tf.Tensor) -> tf.Tensor:

@@ -1,0 +1,72 @@
+"""Sessions anyone can run: `nox -s reproduce`, `nox -s tests`, `nox -s site`, `nox -s lint`.
+
+Each session installs what it needs into its own virtual environment under .nox/
+(reused between runs). Arguments after `--` are passed through.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests"]
+
+PYTHON = "3.11"
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def install_project(session: nox.Session, frameworks: bool = True, *groups: str) -> None:
+    if frameworks:
+        # pinned CPU builds; on a GPU machine install your own and run snakemake directly
+        session.install("-r", "requirements/cpu.txt")
+    session.install("-e", ".")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """The browser tests drive Debian's chromium; install it where we may."""
+    if shutil.which("chromium"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-q", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-q", "chromium", external=True, env=env)
+    else:
+        session.warn("chromium not found: install Debian's `chromium` package, or the browser tests are skipped")
+
+
+@nox.session(python=PYTHON)
+def reproduce(session: nox.Session) -> None:
+    """The main job: measure every cell on this machine (default profile) and build site/."""
+    install_project(session)
+    session.run("python", "-m", "pipeline", "check")
+    # --forcerun cell: measure afresh even where this machine already has results
+    session.run("snakemake", "--cores", "all", "--forcerun", "cell", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite, cheapest tier first (pytest arguments after --)."""
+    install_project(session, True, "test")
+    ensure_chromium(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def site(session: nox.Session) -> None:
+    """Rebuild the pages and site/ from the results already in site_data/, measuring nothing."""
+    install_project(session, False)
+    session.run("snakemake", "--cores", "all", "--config", "measure=false", "--forcerun", "aggregate",
+                *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the package, the workloads and the tests."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", *(session.posargs or ["."]))
