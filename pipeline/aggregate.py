@@ -43,6 +43,8 @@ def cell_row(result: dict) -> dict:
         "device_name": (result.get("device") or {}).get("name"),
         "recorded_at": result["provenance"]["recorded_at"],
         "framework_version": _framework_version(result),
+        "train_steps": (result.get("timing") or {}).get("train_steps"),
+        "batch_size": (result.get("timing") or {}).get("batch_size"),
     }
     for name, metric in result["metrics"].items():
         if "summary" in metric:

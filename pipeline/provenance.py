@@ -38,7 +38,9 @@ def _git(*args: str) -> str | None:
 
 def git_state() -> dict:
     sha = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    # generated outputs (results, pages, site) do not make the code dirty
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                  ":(exclude)site_data", ":(exclude)docs", ":(exclude)site")
     return {"sha": sha, "dirty": bool(status) if status is not None else None}
 
 

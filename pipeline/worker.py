@@ -58,12 +58,13 @@ def measure(args: dict) -> dict:
     if kind == "auto":
         seen = backend.visible_accelerators()
         kind = seen[0]["kind"] if seen else "cpu"
-    dev = backend.device(kind)
-    device = {"kind": kind, "name": str(dev)}
-    if kind != "cpu":
-        device["name"] = backend.visible_accelerators()[0]["name"]
-
-    partial = {"device": device, "knobs": applied, "facts": problem.facts}
+    partial = {"device": None, "knobs": applied, "facts": problem.facts}
+    try:
+        dev = backend.device(kind)
+    except NotImplementedError as err:  # e.g. TensorFlow asked for a TPU here
+        return {**partial, "status": "unsupported", "reason": str(err), "metrics": {}}
+    name = str(dev) if kind == "cpu" else backend.visible_accelerators()[0]["name"]
+    partial["device"] = {"kind": kind, "name": name}
     impl = workload.implementation(fw.name)
     setup_start = time.perf_counter()
     try:
