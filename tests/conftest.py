@@ -70,3 +70,16 @@ def built_site(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
+
+
+TIERS = ["contract", "equivalence", "workflow", "site", "browser"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Cheapest tier first: unit tests (no tier marker), then contract ... browser."""
+
+    def tier(item) -> int:
+        marks = {m.name for m in item.iter_markers()}
+        return next((i + 1 for i, name in enumerate(TIERS) if name in marks), 0)
+
+    items.sort(key=tier)
