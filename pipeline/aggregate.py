@@ -16,7 +16,7 @@ import pandas as pd
 from . import results
 from .frameworks import FRAMEWORKS
 
-SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "cv", "n", "unstable")
+SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable")
 
 
 def _order(framework: str, mode: str) -> int:
@@ -47,11 +47,13 @@ def cell_row(result: dict) -> dict:
         "batch_size": (result.get("timing") or {}).get("batch_size"),
     }
     for name, metric in result["metrics"].items():
-        if "summary" in metric:
-            for field in SUMMARY_FIELDS:
-                row[f"{name}.{field}"] = metric["summary"][field]
-        else:
-            row[name] = metric["value"]
+        row[name] = metric["value"]
+        for field in SUMMARY_FIELDS if "summary" in metric else ():
+            row[f"{name}.{field}"] = metric["summary"][field]
+    processes = result["processes"]
+    row["processes"] = len(processes)
+    row["processes_ok"] = sum(p["status"] == "ok" for p in processes)
+    row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
     return row
 
 
@@ -66,7 +68,9 @@ def _framework_version(result: dict) -> str | None:
 def sample_rows(result: dict) -> list[dict]:
     rows = []
     for name, metric in result["metrics"].items():
-        for i, value in enumerate(metric.get("samples", [])):
+        for i, value in enumerate(metric.get("samples") or metric.get("per_process") or []):
+            if value is None:
+                continue
             rows.append({
                 "machine_id": result["machine_id"],
                 "workload": result["workload"],
@@ -79,8 +83,37 @@ def sample_rows(result: dict) -> list[dict]:
     return rows
 
 
-def build_tables(all_results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cells = pd.DataFrame([cell_row(r) for r in all_results])
+def completeness(row: dict, declared: dict) -> dict:
+    """Did the cell get every process and sample its profile declares? An incomplete
+    cell is marked on the site, never silently pooled with complete ones."""
+    want = declared.get((row["workload"], row["profile"]))
+    if row["status"] != "ok" or want is None:
+        return {"complete": row["status"] == "ok" and want is not None, "incomplete_reason": None}
+    missing = []
+    if row["processes_ok"] < want["processes"]:
+        missing.append(f"{row['processes_ok']} of {want['processes']} processes")
+    if row["samples_per_process"] < want["samples"]:
+        missing.append(f"{row['samples_per_process']} of {want['samples']} samples per process")
+    return {"complete": not missing, "incomplete_reason": ", ".join(missing) or None}
+
+
+def declared_counts() -> dict:
+    """(workload, profile) -> the processes and samples the repository declares now."""
+    from .config import load
+    from .registry import discover
+
+    config = load()
+    return {
+        (name, profile): {"processes": config["processes"][profile], "samples": spec["timing"]["samples"]}
+        for name, w in discover().items()
+        for profile, spec in w.spec["profiles"].items()
+    }
+
+
+def build_tables(all_results: list[dict], declared: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    declared = declared_counts() if declared is None else declared
+    rows = [cell_row(r) for r in all_results]
+    cells = pd.DataFrame([{**row, **completeness(row, declared)} for row in rows])
     samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
                            columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "value"])
     if not cells.empty:

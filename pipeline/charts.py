@@ -60,14 +60,22 @@ def spread_chart(cells: pd.DataFrame, samples: pd.DataFrame, metric: str) -> alt
     return (dots + interval + median).properties(width=WIDTH)
 
 
-def first_step_chart(cells: pd.DataFrame) -> alt.Chart:
+def first_step_chart(cells: pd.DataFrame, samples: pd.DataFrame) -> alt.LayerChart:
+    """Median time to first step as a bar, each process's value as a dot."""
     order = list(cells.sort_values("order")["cell"])
-    return alt.Chart(cells).mark_bar().encode(
+    y = alt.Y("cell:N", sort=order, title=None)
+    bars = alt.Chart(cells).mark_bar(opacity=0.6).encode(
         x=alt.X("time_to_first_step:Q", title="Time to first step (s, trace + compile + run; lower is better)"),
-        y=alt.Y("cell:N", sort=order, title=None),
+        y=y,
         color=_color(),
-        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("time_to_first_step:Q", format=".3f", title="seconds")],
-    ).properties(width=WIDTH)
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("time_to_first_step:Q", format=".3f", title="median s")],
+    )
+    per_process = samples[samples["metric"] == "time_to_first_step"].merge(
+        cells[["framework", "mode", "cell"]], on=["framework", "mode"])
+    dots = alt.Chart(per_process).mark_circle(size=40, color="black").encode(
+        x="value:Q", y=y, tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("value:Q", format=".3f", title="process s")],
+    )
+    return (bars + dots).properties(width=WIDTH)
 
 
 def chart_stem(workload: str, machine_id: str, metric: str) -> str:
@@ -99,6 +107,6 @@ def draw_all(cells: pd.DataFrame, samples: pd.DataFrame, out_dir: Path) -> list[
                 written.append(stem)
         if "time_to_first_step" in group and group["time_to_first_step"].notna().any():
             stem = chart_stem(workload, machine, "time_to_first_step")
-            write(first_step_chart(group.dropna(subset=["time_to_first_step"])), out_dir, stem)
+            write(first_step_chart(group.dropna(subset=["time_to_first_step"]), mine), out_dir, stem)
             written.append(stem)
     return written

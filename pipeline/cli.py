@@ -83,18 +83,44 @@ def cmd_run(ns) -> int:
         raise SystemExit(f"--mode: {ns.framework} has no mode {ns.mode!r}; "
                          f"known: {', '.join(FRAMEWORKS[ns.framework].modes)}")
     workload = load_workload(Path(ns.workloads_dir or WORKLOADS_DIR) / ns.workload)
-    threads = config_mod.threads({"threads": ns.threads})
-    result = run_cell(workload, ns.framework, ns.mode, ns.profile, Path(ns.out), ns.device,
-                      threads, ns.seed, ns.timeout)
-    line = f"{ns.workload} {ns.framework} {ns.mode}: {result['status']}"
+    result = run_cell(
+        workload, ns.framework, ns.mode, ns.profile, Path(ns.out), processes=ns.processes,
+        first_index=ns.process_index, device=ns.device, threads=config_mod.threads({"threads": ns.threads}),
+        seed=ns.seed, timeout_s=ns.timeout, memory_limit_mb=config_mod.memory_limit_mb(ns.memory_limit_mb),
+    )
+    print(describe(result))
+    return 0
+
+
+def describe(result: dict) -> str:
+    line = f"{result['workload']} {result['framework']} {result['mode']}: {result['status']}"
     if result["status"] == "ok":
         thr = result["metrics"]["train_throughput"]["summary"]
-        line += (f", train {thr['median']:,.0f} samples/s [{thr['ci_low']:,.0f}, {thr['ci_high']:,.0f}],"
+        line += (f", train {thr['median']:,.0f} samples/s [{thr['ci_low']:,.0f}, {thr['ci_high']:,.0f}]"
+                 f" over {len(result['processes'])} process(es),"
                  f" first step {result['metrics']['time_to_first_step']['value']:.2f} s,"
                  f" accuracy {result['metrics']['accuracy']['value']:.3f}")
     else:
         line += f" ({result['reason']})\n--- stderr tail ---\n{result['stderr_tail'][-1500:]}"
-    print(line)
+    return line
+
+
+def cmd_merge(ns) -> int:
+    """Combine one-process results written by separate jobs into the cell's result file."""
+    from .harness import merge_files
+
+    print(describe(merge_files([Path(p) for p in ns.inputs], Path(ns.out))))
+    return 0
+
+
+def cmd_timer_check(ns) -> int:
+    """Time one function with the harness's clock and with independent timers; print both."""
+    from .timer_check import run, table
+
+    report = run(ns.rounds)
+    if ns.out:
+        results.write_atomic(Path(ns.out), report)
+    print(table(report))
     return 0
 
 
@@ -122,7 +148,7 @@ def cmd_charts(ns) -> int:
 def cmd_pages(ns) -> int:
     from .pages import write_pages
 
-    written = write_pages(Path(ns.data_dir), Path(ns.docs_dir))
+    written = write_pages(Path(ns.data_dir), Path(ns.docs_dir), ns.threshold, ns.alpha)
     print(f"{len(written)} page(s) written: {', '.join(str(p) for p in written)}")
     return 0
 
@@ -151,7 +177,18 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--threads", default="all", type=lambda v: v if v == "all" else int(v))
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--timeout", type=float, default=1200)
+    sp.add_argument("--processes", type=int, default=1, help="fresh processes to run, one after another")
+    sp.add_argument("--process-index", type=int, default=0, help="index of the first process (labels only)")
+    sp.add_argument("--memory-limit-mb", default="auto", help="kill a process above this resident memory")
     sp.add_argument("--workloads-dir", default=None, help=argparse.SUPPRESS)
+
+    sp = sub.add_parser("merge", help=cmd_merge.__doc__)
+    sp.add_argument("--out", required=True)
+    sp.add_argument("inputs", nargs="+")
+
+    sp = sub.add_parser("timer-check", help=cmd_timer_check.__doc__)
+    sp.add_argument("--rounds", type=int, default=5)
+    sp.add_argument("--out", default=None, help="also write the report as JSON")
 
     sp = sub.add_parser("aggregate", help="result files -> pandas tables")
     sp.add_argument("--data-dir", default="site_data")
@@ -165,11 +202,14 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("pages", help="tables, charts and results -> Markdown pages")
     sp.add_argument("--data-dir", default="site_data")
     sp.add_argument("--docs-dir", default="docs")
+    sp.add_argument("--threshold", type=float, default=1.1, help="smallest ratio worded as a difference")
+    sp.add_argument("--alpha", type=float, default=0.05, help="significance level of the Mann-Whitney U test")
     return p
 
 
 COMMANDS = {
-    "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run,
+    "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run, "merge": cmd_merge,
+    "timer-check": cmd_timer_check,
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
 }
 

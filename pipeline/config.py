@@ -45,7 +45,16 @@ def load(path: Path = CONFIG_PATH, overrides: dict | None = None) -> dict:
     return config
 
 
+def _coerce_nested_numbers(config: dict) -> None:
+    """``snakemake --config 'processes={smoke: 1}'`` hands nested values over as
+    strings; read them as YAML scalars, as top-level values are."""
+    for key in ("processes", "comparison"):
+        if isinstance(config.get(key), dict):
+            config[key] = {k: yaml.safe_load(v) if isinstance(v, str) else v for k, v in config[key].items()}
+
+
 def validate(config: dict, source: str = str(CONFIG_PATH)) -> None:
+    _coerce_nested_numbers(config)
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=str)
     if errors:
@@ -60,6 +69,16 @@ def threads(config: dict) -> int:
     available = len(os.sched_getaffinity(0))
     wanted = config["threads"]
     return available if wanted == "all" else min(int(wanted), available)
+
+
+def memory_limit_mb(value) -> int:
+    from .harness import default_memory_limit_mb
+
+    return default_memory_limit_mb() if value in ("auto", None) else int(value)
+
+
+def processes(config: dict) -> int:
+    return int(config["processes"][config["profile"]])
 
 
 def modes_for(config: dict, framework: str) -> list[str]:

@@ -1,9 +1,10 @@
-"""Run one cell in a child process with a hard timeout and record its outcome.
+"""Run a cell's processes, each a child with a hard timeout and a memory limit,
+and record the outcome.
 
-This process never imports a framework. Whatever happens in the child (an
-unsupported mode, a crash, a hang, a NaN, memory exhaustion), exactly one result
-file is written for the cell, atomically, with a status and the tail of stderr;
-other cells' files are never touched.
+This process never imports a framework. Whatever happens in a child (an
+unsupported mode, a crash, a hang, a NaN, memory exhaustion), the cell gets one
+result file, written atomically, with a status per process and the tail of
+stderr; other cells' files are never touched.
 """
 
 from __future__ import annotations
@@ -17,11 +18,30 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 from . import SCHEMA_VERSION, hardware, provenance, results
+from .metrics import combine
 from .registry import Workload
 
 STDERR_TAIL_CHARS = 4000
 OOM_MARKERS = ("MemoryError", "out of memory", "RESOURCE_EXHAUSTED", "OutOfMemoryError", "std::bad_alloc")
+POLL_S = 0.05
+
+
+def default_memory_limit_mb() -> int:
+    """Four fifths of this machine's memory: a runaway cell cannot take the machine down."""
+    return int(psutil.virtual_memory().total * 0.8 / 2**20)
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
 
 
 def _classify(returncode: int, stderr_tail: str) -> tuple[str, str]:
@@ -31,59 +51,55 @@ def _classify(returncode: int, stderr_tail: str) -> tuple[str, str]:
     return "crashed", f"exit code {returncode}: {last[:300]}" if last else f"exit code {returncode}"
 
 
-def _run_child(args: dict, timeout_s: float) -> tuple[dict | None, int | None, str, float]:
+def _run_child(args: dict, timeout_s: float, memory_limit_mb: int) -> tuple[dict, str, float]:
+    """Start the worker, watch its time and memory, and say what became of it."""
     with tempfile.TemporaryDirectory(prefix="cell-") as tmp:
         out = Path(tmp) / "partial.json"
         err_path = Path(tmp) / "stderr.txt"
         start = time.perf_counter()
+        outcome = None
         with open(err_path, "w") as err:
-            # a session of its own, so a timeout also stops compiler workers it spawned
+            # a session of its own, so a kill also stops compiler workers it spawned
             child = subprocess.Popen(
                 [sys.executable, "-m", "pipeline.worker", json.dumps(args), str(out)],
                 stdout=err, stderr=subprocess.STDOUT, start_new_session=True,
-                cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-            try:
-                returncode = child.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-                returncode = None
+            watched = psutil.Process(child.pid)
+            peak = 0
+            while child.poll() is None:
+                elapsed = time.perf_counter() - start
+                peak = max(peak, _tree_rss(watched))
+                if elapsed > timeout_s:
+                    outcome = ("timeout", f"no result after {timeout_s:g} s; the process was killed")
+                elif peak > memory_limit_mb * 2**20:
+                    outcome = ("out-of-memory", f"used {peak / 2**20:,.0f} MiB, over the limit of "
+                               f"{memory_limit_mb:,} MiB; the process was killed")
+                if outcome:
+                    os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
+                    break
+                time.sleep(POLL_S)
         duration = time.perf_counter() - start
         tail = err_path.read_text(errors="replace")[-STDERR_TAIL_CHARS:]
-        partial = json.loads(out.read_text()) if out.is_file() and returncode == 0 else None
-        return partial, returncode, tail, duration
+        if outcome is None and child.returncode == 0 and out.is_file():
+            return json.loads(out.read_text()), tail, duration
+        status, reason = outcome or _classify(child.returncode, tail)
+        return {"status": status, "reason": reason, "metrics": {}, "device": None,
+                "knobs": {"threads": args["threads"]}}, tail, duration
 
 
-def run_cell(
-    workload: Workload,
-    framework: str,
-    mode: str,
-    profile: str,
-    out: Path,
-    device: str = "auto",
-    threads: int = 1,
-    seed: int = 0,
-    timeout_s: float = 1200,
-) -> dict:
-    args = {
-        "workload_dir": str(workload.folder),
-        "framework": framework,
-        "mode": mode,
-        "profile": profile,
-        "device": device,
-        "threads": threads,
-        "seed": seed,
-    }
-    partial, returncode, tail, duration = _run_child(args, timeout_s)
-    if partial is None:
-        if returncode is None:
-            status, reason = "timeout", f"no result after {timeout_s:g} s; the process was killed"
-        else:
-            status, reason = _classify(returncode, tail)
-        partial = {"status": status, "reason": reason, "metrics": {}, "knobs": {"threads": threads},
-                   "device": None}
-    result = {
+def run_process(workload: Workload, framework: str, mode: str, profile: str, index: int = 0,
+                device: str = "auto", threads: int = 1, seed: int = 0, timeout_s: float = 1200,
+                memory_limit_mb: int | None = None) -> dict:
+    """One measured process, as a result with a single entry in ``processes``."""
+    args = {"workload_dir": str(workload.folder), "framework": framework, "mode": mode, "profile": profile,
+            "device": device, "threads": threads, "seed": seed}
+    partial, tail, duration = _run_child(args, timeout_s, memory_limit_mb or default_memory_limit_mb())
+    process = {"index": index, "status": partial["status"], "reason": partial["reason"],
+               "duration_s": duration, "stderr_tail": tail,
+               "samples": len(partial["metrics"].get("train_throughput", {}).get("samples", []))}
+    return {
         "schema_version": SCHEMA_VERSION,
         "workload": workload.name,
         "framework": framework,
@@ -94,8 +110,24 @@ def run_cell(
         "duration_s": duration,
         "timing": None,
         **partial,
+        "processes": [process],
         "provenance": provenance.collect(workload.source_files(framework)),
     }
+
+
+def run_cell(workload: Workload, framework: str, mode: str, profile: str, out: Path, processes: int = 1,
+             first_index: int = 0, **options) -> dict:
+    """``processes`` fresh processes one after another, combined into ``out``."""
+    parts = [run_process(workload, framework, mode, profile, first_index + i, **options) for i in range(processes)]
+    result = combine(parts)
+    results.validate(result, str(out))
+    results.write_atomic(out, result)
+    return result
+
+
+def merge_files(inputs: list[Path], out: Path) -> dict:
+    """Combine results written by separate jobs (one process each) into the cell's file."""
+    result = combine([results.load(p, check_place=False) for p in inputs])
     results.validate(result, str(out))
     results.write_atomic(out, result)
     return result

@@ -19,6 +19,7 @@ import pandas as pd
 from . import results
 from .aggregate import read_tables
 from .charts import SAMPLED, chart_stem
+from .compare import break_even, comparisons
 from .contract import IMPL_FILES, NEUTRAL_FILE
 from .frameworks import FRAMEWORKS
 from .registry import discover
@@ -104,10 +105,16 @@ def machines(data_dir: Path, cells: pd.DataFrame) -> list[dict]:
     return out
 
 
-def workload_context(workload, cells: pd.DataFrame, docs_dir: Path) -> dict:
+def timer_reports(data_dir: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((data_dir / "timer_check").glob("*.json"))]
+
+
+def workload_context(workload, cells: pd.DataFrame, samples: pd.DataFrame, docs_dir: Path,
+                     threshold: float, alpha: float) -> dict:
     mine = cells[cells["workload"] == workload.name] if not cells.empty else cells
     sections = []
     for machine_id, group in (mine.groupby("machine_id") if not mine.empty else []):
+        theirs = samples[(samples["workload"] == workload.name) & (samples["machine_id"] == machine_id)]
         charts = []
         for metric, title in METRIC_TITLES.items():
             html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, title)
@@ -118,6 +125,8 @@ def workload_context(workload, cells: pd.DataFrame, docs_dir: Path) -> dict:
             "profiles": sorted(group["profile"].unique()),
             "rows": group.sort_values("order").to_dict("records"),
             "charts": charts,
+            "comparisons": comparisons(group, theirs, threshold, alpha),
+            "break_even": break_even(group),
         })
     files = [("Neutral (NumPy)", NEUTRAL_FILE)] + [(FRAMEWORKS[f].label, IMPL_FILES[f]) for f in FRAMEWORKS]
     return {
@@ -129,8 +138,8 @@ def workload_context(workload, cells: pd.DataFrame, docs_dir: Path) -> dict:
     }
 
 
-def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
-    cells, _, refused = read_tables(Path(data_dir) / "tables")
+def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: float = 0.05) -> list[Path]:
+    cells, samples, refused = read_tables(Path(data_dir) / "tables")
     env = _env()
     workloads = discover()
     machine_list = machines(Path(data_dir), cells)
@@ -144,9 +153,13 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
         written.append(path)
 
     for workload in workloads.values():
-        emit(f"workloads/{workload.name}.md", "workload.md.j2", **workload_context(workload, cells, docs_dir))
+        emit(f"workloads/{workload.name}.md", "workload.md.j2",
+             **workload_context(workload, cells, samples, docs_dir, threshold, alpha))
     emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
     emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused)
+    # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
+    emit("generated/knobs.md", "knobs.md.j2", machines=machine_list)
+    emit("generated/timer_check.md", "timer_check.md.j2", reports=timer_reports(Path(data_dir)))
 
     headline = None
     if machine_list and workloads:

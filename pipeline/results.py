@@ -57,8 +57,8 @@ def write_atomic(path: Path, payload: dict) -> None:
         raise
 
 
-def load(path: Path) -> dict:
-    """Read and validate one result; the file's place must match its content."""
+def load(path: Path, check_place: bool = True) -> dict:
+    """Read and validate one result; under ``results/`` its place must match its content."""
     path = Path(path)
     try:
         result = json.loads(path.read_text())
@@ -67,6 +67,8 @@ def load(path: Path) -> dict:
     if not isinstance(result, dict):
         raise ResultError(f"{path}: field (top level): expected an object")
     validate(result, str(path))
+    if not check_place:
+        return result
     expected = (path.parent.parent.name, path.parent.name, path.stem)
     found = (result["machine_id"], result["workload"], f"{result['framework']}-{result['mode']}")
     if expected != found:
@@ -86,3 +88,13 @@ def load_all(data_dir: Path) -> tuple[list[dict], list[str]]:
         except ResultError as err:
             refused.append(str(err))
     return good, refused
+
+
+def failed(path: Path) -> bool:
+    """True when ``path`` holds a readable result whose cell did not succeed
+    (a crash, timeout, NaN or memory exhaustion, not an unsupported mode)."""
+    try:
+        status = json.loads(Path(path).read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return status not in (None, "ok", "unsupported")

@@ -3,8 +3,6 @@ IQR, coefficient of variation and pyperf's stability checks."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.stats import binom
 
@@ -69,7 +67,8 @@ def summarize(values) -> dict:
         "iqr": q3 - q1,
         "mean": mean,
         "std": std,
-        "cv": std / mean if mean else math.nan,
+        # undefined for a zero mean; JSON has no NaN
+        "cv": std / mean if mean else (0.0 if std == 0 else None),
         "min": float(x.min()),
         "max": float(x.max()),
         "ci_low": low,
@@ -78,3 +77,32 @@ def summarize(values) -> dict:
         "unstable": bool(reasons),
         "unstable_reasons": reasons,
     }
+
+
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def ratio_interval(a, b, level: float = CI_LEVEL, seed: int = 0) -> tuple[float, float, float]:
+    """Ratio of medians ``median(a) / median(b)`` with a percentile bootstrap interval
+    (each group resampled independently; a fixed seed makes pages reproducible)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    rng = np.random.default_rng(seed)
+    ra = np.median(rng.choice(a, (BOOTSTRAP_RESAMPLES, len(a))), axis=1)
+    rb = np.median(rng.choice(b, (BOOTSTRAP_RESAMPLES, len(b))), axis=1)
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(ra / rb, [tail, 100 - tail])
+    return float(np.median(a) / np.median(b)), float(low), float(high)
+
+
+def compare(a, b, threshold: float = 1.1, alpha: float = 0.05) -> dict:
+    """Is ``a`` larger than ``b`` (say, throughput)? A difference is claimed only when
+    the ratio of medians is beyond ``threshold`` either way *and* the two-sided
+    Mann-Whitney U test rejects equal distributions at ``alpha``."""
+    from scipy.stats import mannwhitneyu
+
+    ratio, low, high = ratio_interval(a, b)
+    p_value = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    large = ratio >= threshold or ratio <= 1 / threshold
+    verdict = ("higher" if ratio > 1 else "lower") if large and p_value < alpha else "no measurable difference"
+    return {"ratio": ratio, "ci_low": low, "ci_high": high, "p_value": p_value, "verdict": verdict,
+            "threshold": threshold, "alpha": alpha}

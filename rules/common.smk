@@ -2,11 +2,13 @@
 # machine's id. A bad config or workload stops here, before any cell runs.
 import glob
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
 from pipeline import config as pipeline_config
 from pipeline import hardware
+from pipeline import results as pipeline_results
 from pipeline.registry import WorkloadError
 
 try:
@@ -34,6 +36,12 @@ def measured_results():
     return sorted(set(mine) | set(stored))
 
 
+def timer_checks():
+    """This machine's timer check (when measuring) and any stored from other machines."""
+    mine = [f"{DATA}/timer_check/{MACHINE}.json"] if config["measure"] else []
+    return sorted(set(mine) | set(glob.glob(f"{DATA}/timer_check/*.json")))
+
+
 def cell_sources(wildcards):
     folder = f"workloads/{wildcards.workload}"
     return {
@@ -41,3 +49,16 @@ def cell_sources(wildcards):
         "neutral": f"{folder}/workload.py",
         "implementation": f"{folder}/{wildcards.framework}_impl.py",
     }
+
+
+def retry_flag(wildcards):
+    """A failed cell is a to-do: where this machine's stored result for the cell
+    failed, a flag touched now makes it older than its inputs, so the cell runs
+    again. Cells that succeeded (or are unsupported) are left alone."""
+    path = f"{DATA}/results/{MACHINE}/{wildcards.workload}/{wildcards.framework}-{wildcards.mode}.json"
+    if not pipeline_results.failed(path):
+        return []
+    flag = Path(f"build/retry/{MACHINE}/{wildcards.workload}/{wildcards.framework}-{wildcards.mode}")
+    flag.parent.mkdir(parents=True, exist_ok=True)
+    flag.touch()
+    return [str(flag)]

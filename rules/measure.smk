@@ -1,5 +1,9 @@
-# Measurement: one job per cell, each a fresh process that imports one framework.
-# A cell asks for every core, so two cells never share the machine.
+# Measurement: every cell runs in PROCESSES fresh processes, each its own job that
+# imports one framework and asks for every core, so two never share the machine.
+# Priorities run the processes in rounds (process 0 of every cell, then process 1,
+# ...), so drift of the machine over time hits all frameworks alike.
+
+PROCESSES = pipeline_config.processes(config)
 
 
 rule detect:
@@ -12,25 +16,45 @@ rule detect:
         "{PY} -m pipeline detect --out {output} > {log} 2>&1"
 
 
-rule cell:
+rule process:
     input:
         unpack(cell_sources),
         machine=rules.detect.output,
     output:
-        f"{DATA}/results/{MACHINE}/{{workload}}/{{framework}}-{{mode}}.json",
+        temp(f"build/processes/{MACHINE}/{{workload}}/{{framework}}-{{mode}}/{{index}}.json"),
     params:
         profile=config["profile"],
         device=config["device"],
         seed=config["seed"],
         timeout=config["timeout_s"],
+        memory=config["memory_limit_mb"],
         threads=THREADS,
     log:
-        "logs/{workload}/{framework}-{mode}.log",
+        "logs/{workload}/{framework}-{mode}-{index}.log",
+    priority: lambda wildcards: PROCESSES - int(wildcards.index)
     threads: workflow.cores
     wildcard_constraints:
         framework="torch|tensorflow|jax",
+        index=r"\d+",
     shell:
         "{PY} -m pipeline run --workload {wildcards.workload} --framework {wildcards.framework}"
         " --mode {wildcards.mode} --profile {params.profile} --device {params.device}"
         " --threads {params.threads} --seed {params.seed} --timeout {params.timeout}"
-        " --out {output} > {log} 2>&1"
+        " --memory-limit-mb {params.memory} --process-index {wildcards.index} --out {output} > {log} 2>&1"
+
+
+rule cell:
+    input:
+        processes=lambda wildcards: expand(
+            f"build/processes/{MACHINE}/{wildcards.workload}/{wildcards.framework}-{wildcards.mode}/{{index}}.json",
+            index=range(PROCESSES),
+        ),
+        retry=retry_flag,
+    output:
+        f"{DATA}/results/{MACHINE}/{{workload}}/{{framework}}-{{mode}}.json",
+    log:
+        "logs/{workload}/{framework}-{mode}.log",
+    wildcard_constraints:
+        framework="torch|tensorflow|jax",
+    shell:
+        "{PY} -m pipeline merge --out {output} {input.processes} > {log} 2>&1"

@@ -27,10 +27,24 @@ rule charts:
         " --stamp {output.stamp} > {log} 2>&1"
 
 
+rule timer_check:
+    input:
+        "pipeline/timing.py",
+        "pipeline/timer_check.py",
+    output:
+        f"{DATA}/timer_check/{MACHINE}.json",
+    log:
+        f"logs/timer-check-{MACHINE}.log",
+    threads: workflow.cores
+    shell:
+        "{PY} -m pipeline timer-check --out {output} > {log} 2>&1"
+
+
 rule pages:
     input:
         rules.aggregate.output,
         rules.charts.output,
+        timer_checks(),
         ALL_WORKLOADS,
         glob.glob("pipeline/templates/*.j2"),
     output:
@@ -38,10 +52,16 @@ rule pages:
         "docs/environment.md",
         "docs/workloads/index.md",
         expand("docs/workloads/{workload}.md", workload=sorted(WORKLOADS)),
+        "docs/generated/knobs.md",
+        "docs/generated/timer_check.md",
+    params:
+        threshold=config["comparison"]["threshold"],
+        alpha=config["comparison"]["alpha"],
     log:
         "logs/pages.log",
     shell:
-        "{PY} -m pipeline pages --data-dir {DATA} --docs-dir docs > {log} 2>&1"
+        "{PY} -m pipeline pages --data-dir {DATA} --docs-dir docs --threshold {params.threshold}"
+        " --alpha {params.alpha} > {log} 2>&1"
 
 
 rule site:

@@ -3,6 +3,7 @@ is recorded with the right status, and nothing else is touched."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from pipeline import results
-from pipeline.harness import run_cell
+from pipeline.harness import merge_files, run_cell
 from pipeline.registry import load_workload
 
 pytest.importorskip("torch")
@@ -36,6 +37,7 @@ def faulty(tmp_path: Path, behaviour: str):
         ("oom", "out-of-memory", "ran out of memory"),
         ("killed", "out-of-memory", "killed"),
         ("hang", "timeout", "no result after 20 s"),
+        ("hog", "out-of-memory", "over the limit of 1,500 MiB"),
     ],
 )
 def test_every_outcome_is_recorded(tmp_path, behaviour, status, reason):
@@ -43,11 +45,12 @@ def test_every_outcome_is_recorded(tmp_path, behaviour, status, reason):
     neighbour = out.with_name("jax-jit.json")
     neighbour.parent.mkdir(parents=True)
     neighbour.write_text("left alone")
-    result = run_cell(faulty(tmp_path, behaviour), "torch", "eager", "smoke", out, "cpu", 1, 0, timeout_s=20)
+    result = run_cell(faulty(tmp_path, behaviour), "torch", "eager", "smoke", out, device="cpu", threads=1,
+                      timeout_s=20, memory_limit_mb=1500)
     assert result["status"] == status, result["stderr_tail"]
     if reason:
         assert reason in result["reason"]
-    stored = __import__("json").loads(out.read_text())
+    stored = json.loads(out.read_text())
     results.validate(stored, str(out))
     assert stored["status"] == status
     assert neighbour.read_text() == "left alone"
@@ -61,5 +64,30 @@ def test_every_outcome_is_recorded(tmp_path, behaviour, status, reason):
 
 def test_unsupported_mode_is_not_a_failure(tmp_path):
     out = tmp_path / "results" / "m" / "faulty" / "torch-compile.json"
-    result = run_cell(faulty(tmp_path, "ok"), "torch", "compile", "smoke", out, "cpu", 1, 0, timeout_s=60)
+    result = run_cell(faulty(tmp_path, "ok"), "torch", "compile", "smoke", out, device="cpu", threads=1,
+                      timeout_s=60)
     assert result["status"] == "unsupported"
+
+
+def test_processes_are_pooled_and_recorded(tmp_path):
+    out = tmp_path / "results" / "m" / "faulty" / "torch-eager.json"
+    result = run_cell(faulty(tmp_path, "ok"), "torch", "eager", "smoke", out, processes=2, device="cpu",
+                      threads=1, timeout_s=60)
+    assert result["status"] == "ok"
+    assert [p["index"] for p in result["processes"]] == [0, 1]
+    assert result["metrics"]["train_throughput"]["summary"]["n"] == 6
+    assert len(result["metrics"]["time_to_first_step"]["per_process"]) == 2
+    assert result["metrics"]["recompilations_steady_state"]["value"] == 0
+
+
+def test_separate_process_files_merge_into_the_cell(tmp_path):
+    workload = faulty(tmp_path, "ok")
+    parts = []
+    for index in (0, 1):
+        part = tmp_path / f"{index}.json"
+        run_cell(workload, "torch", "eager", "smoke", part, first_index=index, device="cpu", threads=1)
+        parts.append(part)
+    out = tmp_path / "results" / "m" / "faulty" / "torch-eager.json"
+    merged = merge_files(parts, out)
+    assert [p["index"] for p in merged["processes"]] == [0, 1]
+    assert json.loads(out.read_text())["metrics"]["train_throughput"]["summary"]["n"] == 6

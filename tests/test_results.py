@@ -11,13 +11,13 @@ import pytest
 from pipeline import SCHEMA_VERSION, hardware, provenance, results
 from pipeline.aggregate import aggregate
 from pipeline.registry import WORKLOADS_DIR
-from pipeline.statistics import summarize
+from pipeline.metrics import combine, sampled
 
 MACHINE = "test-machine-2c"
 
 
-def make_result(framework="torch", mode="eager", status="ok", machine=MACHINE, workload="mlp_digits") -> dict:
-    samples = [100.0, 110.0, 105.0, 98.0, 102.0]
+def make_result(framework="torch", mode="eager", status="ok", machine=MACHINE, workload="mlp_digits",
+                samples=(100.0, 110.0, 105.0, 98.0, 102.0), processes=1) -> dict:
     ok = status == "ok"
     return {
         "schema_version": SCHEMA_VERSION,
@@ -31,12 +31,15 @@ def make_result(framework="torch", mode="eager", status="ok", machine=MACHINE, w
         "stderr_tail": "",
         "duration_s": 1.0,
         "device": {"kind": "cpu", "name": "cpu"} if ok else None,
-        "timing": {"warmup_steps": 1, "samples": 5, "steps_per_sample": 1, "inference_batch": 8} if ok else None,
+        "timing": {"warmup_steps": 1, "samples": 5, "steps_per_sample": 1, "inference_batch": 8,
+                   "flops_per_train_step": 1e6} if ok else None,
         "metrics": {
-            "train_throughput": {"unit": "samples/s", "samples": samples, "summary": summarize(samples)},
-            "time_to_first_step": {"unit": "s", "value": 0.5},
-            "accuracy": {"unit": "fraction", "value": 0.9},
+            "train_throughput": sampled("samples/s", list(samples)),
+            "time_to_first_step": {"unit": "s", "value": 0.5, "per_process": [0.5] * processes},
+            "accuracy": {"unit": "fraction", "value": 0.9, "per_process": [0.9] * processes},
         } if ok else {},
+        "processes": [{"index": i, "status": status, "reason": None if ok else "boom", "duration_s": 1.0,
+                       "stderr_tail": "", "samples": len(samples) // processes} for i in range(processes)],
         "knobs": {"threads": 2},
         "provenance": {
             "recorded_at": "2026-11-21T00:00:00+00:00",
@@ -102,6 +105,9 @@ def test_aggregate_keeps_good_results_and_lists_refused(tmp_path):
     corrupt.write_text("not json")
     cells, refused = aggregate(tmp_path, tmp_path / "tables")
     assert len(cells) == 3
+    # the profile declares more processes and samples than these files hold
+    assert not cells["complete"].any()
+    assert "incomplete_reason" in cells
     assert set(cells["status"]) == {"ok", "crashed"}
     assert set(cells["machine_id"]) == {MACHINE, "other-gpu-machine"}
     assert len(refused) == 1 and str(corrupt) in refused[0]
@@ -137,3 +143,49 @@ def test_machine_id_includes_gpus(monkeypatch):
     monkeypatch.setattr(hardware, "tpu_present", lambda: False)
     assert hardware.machine_id().endswith("-nvidia-h100-80gb-hbm3-x1")
     assert hardware.machine_id().startswith("amd-epyc-7b13-64-core-")
+
+
+def test_combine_pools_samples_and_takes_the_worst_status():
+    a = make_result(samples=(1.0, 2.0, 3.0))
+    b = make_result(samples=(4.0, 5.0, 6.0))
+    b["processes"][0]["index"] = 1
+    merged = combine([b, a])
+    assert [p["index"] for p in merged["processes"]] == [0, 1]
+    assert merged["metrics"]["train_throughput"]["samples"] == [4.0, 5.0, 6.0, 1.0, 2.0, 3.0]
+    assert merged["metrics"]["train_throughput"]["value"] == 3.5
+    assert merged["metrics"]["time_to_first_step"]["per_process"] == [0.5, 0.5]
+    assert merged["status"] == "ok"
+    crashed = make_result(status="crashed")
+    crashed["processes"][0]["index"] = 2
+    worse = combine([a, b, crashed])
+    assert worse["status"] == "crashed" and worse["reason"] == "process 3 of 3: boom"
+    # the samples of the processes that succeeded are kept, not thrown away
+    assert len(worse["metrics"]["train_throughput"]["samples"]) == 6
+    results.validate(worse, "x.json")
+
+
+def test_combine_refuses_different_cells():
+    with pytest.raises(ValueError, match="different cells"):
+        combine([make_result("torch", "eager"), make_result("jax", "jit")])
+
+
+def test_complete_result_is_marked_complete(tmp_path):
+    from pipeline.aggregate import build_tables
+
+    declared = {("mlp_digits", "smoke"): {"processes": 2, "samples": 3}}
+    full = make_result(samples=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), processes=2)
+    short = make_result("jax", "jit", samples=(1.0, 2.0, 3.0), processes=1)
+    cells, _ = build_tables([full, short], declared)
+    by_mode = cells.set_index("mode")
+    assert bool(by_mode.loc["eager", "complete"]) is True
+    assert bool(by_mode.loc["jit", "complete"]) is False
+    assert by_mode.loc["jit", "incomplete_reason"] == "1 of 2 processes"
+
+
+def test_failed_results_are_to_dos(tmp_path):
+    ok = store(tmp_path, make_result())
+    unsupported = store(tmp_path, make_result("jax", "jit", status="unsupported"))
+    crashed = store(tmp_path, make_result("tensorflow", "xla", status="crashed"))
+    assert not results.failed(ok) and not results.failed(unsupported)
+    assert results.failed(crashed)
+    assert not results.failed(tmp_path / "missing.json")

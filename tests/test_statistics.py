@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from pipeline.statistics import median_ci, stability, summarize
+from pipeline.statistics import compare, median_ci, ratio_interval, stability, summarize
 
 
 def test_median_ci_brackets_the_median_with_at_least_the_level():
@@ -54,3 +54,31 @@ def test_summarize_fields():
 def test_summarize_refuses_empty_or_non_finite(bad):
     with pytest.raises(ValueError):
         summarize(bad)
+
+
+def test_compare_says_no_difference_for_the_same_distribution():
+    rng = np.random.default_rng(2)
+    result = compare(rng.normal(100, 5, 60), rng.normal(100, 5, 60))
+    assert result["verdict"] == "no measurable difference"
+    assert 0.95 < result["ratio"] < 1.05
+
+
+def test_compare_reports_a_large_significant_difference():
+    rng = np.random.default_rng(3)
+    result = compare(rng.normal(150, 5, 40), rng.normal(100, 5, 40))
+    assert result["verdict"] == "higher"
+    assert result["ci_low"] < result["ratio"] < result["ci_high"]
+    assert 1.4 < result["ratio"] < 1.6 and result["p_value"] < 1e-6
+    assert compare(rng.normal(100, 5, 40), rng.normal(150, 5, 40))["verdict"] == "lower"
+
+
+def test_compare_ignores_significant_but_small_differences():
+    rng = np.random.default_rng(4)
+    result = compare(rng.normal(105, 1, 200), rng.normal(100, 1, 200), threshold=1.1)
+    assert result["p_value"] < 1e-6
+    assert result["verdict"] == "no measurable difference"
+
+
+def test_ratio_interval_is_reproducible():
+    a, b = [1.0, 2.0, 3.0, 4.0], [2.0, 2.5, 3.0]
+    assert ratio_interval(a, b) == ratio_interval(a, b)

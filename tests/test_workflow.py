@@ -55,7 +55,8 @@ def test_dry_run_of_the_smoke_profile_plans_every_cell(repo):
     assert proc.returncode == 0, proc.stderr
     jobs = planned_jobs(proc.stdout)
     assert jobs["cell"] == 6
-    for rule in ("detect", "aggregate", "charts", "pages", "site", "all"):
+    assert jobs["process"] == 12  # two fresh processes per cell in the smoke profile
+    for rule in ("detect", "timer_check", "aggregate", "charts", "pages", "site", "all"):
         assert jobs[rule] == 1
 
 
@@ -109,8 +110,9 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     assert [p.stem for p in mine] == sorted(
         ["torch-eager", "torch-compile", "tensorflow-eager", "tensorflow-function", "tensorflow-xla", "jax-jit"]
     )
-    statuses = {p.stem: json.loads(p.read_text())["status"] for p in mine}
-    assert set(statuses.values()) == {"ok"}, statuses
+    stored = {p.stem: json.loads(p.read_text()) for p in mine}
+    assert {r["status"] for r in stored.values()} == {"ok"}, {k: r["reason"] for k, r in stored.items()}
+    assert all(len(r["processes"]) == 2 for r in stored.values())
     assert (foreign_dir / "jax-jit.json").read_text() == foreign_before
     assert corrupt.read_text() == "{ truncated"
 
@@ -129,7 +131,52 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     impl.write_text(impl.read_text() + "\n# an edit\n")
     plan = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
     jobs = planned_jobs(plan.stdout)
-    assert jobs.get("cell") == 3, plan.stdout
+    assert jobs.get("cell") == 3 and jobs.get("process") == 6, plan.stdout
     assert "detect" not in jobs
     rerun = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/mlp_digits/([\w-]+)\.json", plan.stdout))
     assert rerun == {"tensorflow-eager", "tensorflow-function", "tensorflow-xla"}, plan.stdout
+
+
+FAULTS = {"crashes": "crash", "diverges": "nan", "hangs": "hang", "hogs_memory": "hog"}
+
+
+def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
+    """Test-only workloads that crash, produce NaN, hang and exhaust memory: the DAG
+    finishes, the site shows four failures with their reasons, every other result is
+    intact, and a re-run plans only the failed cells."""
+    import yaml
+
+    repo = copy_repo(tmp_path)
+    nav = yaml.safe_load((repo / "mkdocs.yml").read_text())["nav"]
+    for name, behaviour in FAULTS.items():
+        folder = repo / "workloads" / name
+        shutil.copytree(ROOT / "tests" / "fixtures" / "faulty", folder)
+        spec = yaml.safe_load((folder / "workload.yaml").read_text())
+        spec["profiles"]["smoke"]["size"]["behaviour"] = behaviour
+        (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+        nav[1]["Workloads"].append({name: f"workloads/{name}.md"})
+    mkdocs = (repo / "mkdocs.yml").read_text()
+    (repo / "mkdocs.yml").write_text(mkdocs.split("\nnav:")[0] + "\n" + yaml.safe_dump({"nav": nav})
+                                     + "\nmarkdown_extensions:" + mkdocs.split("\nmarkdown_extensions:")[1])
+    others = {p: p.read_text() for p in (repo / "site_data" / "results").rglob("*.json")
+              if f"/{MACHINE}/mlp_digits/" not in str(p)}
+    config = ["profile=smoke", "frameworks=[torch]", "modes={torch: [eager]}", "timeout_s=20",
+              "memory_limit_mb=1500", "processes={smoke: 1, default: 3, full: 3}"]
+
+    proc = run([*SNAKEMAKE, "--config", *config], repo)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    results_dir = repo / "site_data" / "results" / MACHINE
+    status = {name: json.loads((results_dir / name / "torch-eager.json").read_text())["status"] for name in FAULTS}
+    assert status == {"crashes": "crashed", "diverges": "non-finite", "hangs": "timeout",
+                      "hogs_memory": "out-of-memory"}
+    assert json.loads((results_dir / "mlp_digits" / "torch-eager.json").read_text())["status"] == "ok"
+    assert all(p.read_text() == text for p, text in others.items()), "another machine's results changed"
+    for name, shown in [("crashes", "crashed"), ("diverges", "non-finite"), ("hangs", "timeout"),
+                        ("hogs_memory", "out-of-memory")]:
+        page = (repo / "site" / "workloads" / f"{name}.html").read_text()
+        assert f"<strong>{shown}</strong>" in page, name
+
+    plan = run([*SNAKEMAKE, "-n", "--config", *config], repo)
+    rerun = set(re.findall(rf"output: site_data/results/{MACHINE}/(\w+)/torch-eager\.json", plan.stdout))
+    assert rerun == set(FAULTS), plan.stdout

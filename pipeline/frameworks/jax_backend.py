@@ -5,11 +5,19 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+_COMPILES = [0]
+
+
+def _count_compile(event: str, duration: float, **kwargs) -> None:
+    if event.endswith("backend_compile_duration"):
+        _COMPILES[0] += 1
+
 
 def configure(threads: int, seed: int) -> dict:
     # XLA's CPU thread pool follows the affinity mask set before import, not
     # OMP_NUM_THREADS; precision "highest" keeps fp32 matmuls off TF32 on GPU
     jax.config.update("jax_default_matmul_precision", "highest")
+    jax.monitoring.register_event_duration_secs_listener(_count_compile)
     return {
         "intra_op_threads": "affinity mask",
         "default_matmul_precision": jax.config.jax_default_matmul_precision,
@@ -59,3 +67,8 @@ def device_peak_bytes(dev: jax.Device) -> int | None:
     stats = dev.memory_stats() or {}
     peak = stats.get("peak_bytes_in_use")
     return int(peak) if peak is not None else None
+
+
+def compile_count(model) -> int:
+    """XLA compilations in this process so far (the harness takes differences)."""
+    return _COMPILES[0]

@@ -63,3 +63,13 @@ def device_peak_bytes(dev: str) -> int | None:
     if dev.startswith("/GPU"):
         return int(tf.config.experimental.get_memory_info(dev.strip("/"))["peak"])
     return None
+
+
+def compile_count(model) -> int:
+    """Traces of the model's tf.function attributes (0 in eager mode). XLA compiles
+    once per trace, so this counts compilations in the xla mode too."""
+    total = 0
+    for value in vars(model).values():
+        if hasattr(value, "experimental_get_tracing_count"):
+            total += int(value.experimental_get_tracing_count())
+    return total

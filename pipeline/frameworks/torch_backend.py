@@ -68,3 +68,10 @@ def device_peak_bytes(dev: torch.device) -> int | None:
     if dev.type == "cuda":
         return int(torch.cuda.max_memory_allocated(dev))
     return None
+
+
+def compile_count(model) -> int:
+    """Graphs TorchDynamo has compiled in this process (0 in eager mode)."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])

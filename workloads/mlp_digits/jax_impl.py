@@ -56,7 +56,10 @@ class Model:
                 layer.kernel.value = jnp.asarray(problem.init_weights[f"w{i}"])  # (in, out)
                 layer.bias.value = jnp.asarray(problem.init_weights[f"b{i}"])
             optimizer = nnx.Optimizer(model, optax.adam(hp["lr"]), wrt=nnx.Param)
-        self.graphdef, self.state = nnx.split((model, optimizer))
+        self.graphdef, state = nnx.split((model, optimizer))
+        # committed to the device like the input batches, so the second step does
+        # not compile again for differently placed arguments
+        self.state = jax.device_put(state, device)
         # the old state buffers are donated: updated in place, as torch and TF do
         self._train_step = jax.jit(train_step, static_argnums=0, donate_argnums=1)
         self._predict = jax.jit(predict, static_argnums=0)
