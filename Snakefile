@@ -16,7 +16,14 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/measure.smk"
+
+
+# with measure=false the stored results are plain inputs, never re-measured
+if config["measure"]:
+
+    include: "rules/measure.smk"
+
+
 include: "rules/publish.smk"
 
 

@@ -46,8 +46,10 @@ def load(path: Path = CONFIG_PATH, overrides: dict | None = None) -> dict:
 
 
 def _coerce_nested_numbers(config: dict) -> None:
-    """``snakemake --config 'processes={smoke: 1}'`` hands nested values over as
-    strings; read them as YAML scalars, as top-level values are."""
+    """``snakemake --config measure=false 'processes={smoke: 1}'`` hands booleans and
+    nested values over as strings; read them as YAML scalars, as the file's are."""
+    if isinstance(config.get("measure"), str):
+        config["measure"] = yaml.safe_load(config["measure"])
     for key in ("processes", "comparison"):
         if isinstance(config.get(key), dict):
             config[key] = {k: yaml.safe_load(v) if isinstance(v, str) else v for k, v in config[key].items()}

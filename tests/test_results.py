@@ -10,8 +10,8 @@ import pytest
 
 from pipeline import SCHEMA_VERSION, hardware, provenance, results
 from pipeline.aggregate import aggregate
-from pipeline.registry import WORKLOADS_DIR
 from pipeline.metrics import combine, sampled
+from pipeline.registry import WORKLOADS_DIR
 
 MACHINE = "test-machine-2c"
 

@@ -180,3 +180,12 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
     plan = run([*SNAKEMAKE, "-n", "--config", *config], repo)
     rerun = set(re.findall(rf"output: site_data/results/{MACHINE}/(\w+)/torch-eager\.json", plan.stdout))
     assert rerun == set(FAULTS), plan.stdout
+
+
+def test_site_only_run_measures_nothing(repo):
+    """`nox -s site`: rebuild pages from stored results, no framework needed."""
+    proc = run([*SNAKEMAKE, "-n", "--config", "measure=false", "--forcerun", "aggregate"], repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    jobs = planned_jobs(proc.stdout)
+    assert "process" not in jobs and "cell" not in jobs and "timer_check" not in jobs
+    assert jobs["aggregate"] == 1 and jobs["site"] == 1
