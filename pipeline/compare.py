@@ -10,9 +10,13 @@ import pandas as pd
 from .frameworks import FRAMEWORKS
 from .statistics import compare
 
-# compiled mode -> the eager mode of the same framework it is weighed against
-COMPILED_VS_EAGER = {("torch", "compile"): "eager", ("tensorflow", "function"): "eager",
-                     ("tensorflow", "xla"): "eager", ("jax", "jit"): None}
+EAGER = "eager"
+
+
+def compiled_vs_eager() -> dict[tuple[str, str], str | None]:
+    """Every compiled mode -> its framework's eager mode (None where it has none)."""
+    return {(fw.name, mode): EAGER if EAGER in fw.modes else None
+            for fw in FRAMEWORKS.values() for mode in fw.modes if mode != EAGER}
 
 
 def _samples(samples: pd.DataFrame, framework: str, mode: str, metric: str) -> list[float]:
@@ -46,7 +50,7 @@ def comparisons(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float, al
         for b in rows[i + 1:]:
             pairs.append((a, b, "best mode of each framework"))
     by_cell = {(r.framework, r.mode): r for r in ok.itertuples()}
-    for (framework, mode), eager in COMPILED_VS_EAGER.items():
+    for (framework, mode), eager in compiled_vs_eager().items():
         if eager and (framework, mode) in by_cell and (framework, eager) in by_cell:
             pairs.append((by_cell[(framework, mode)], by_cell[(framework, eager)], "compiled vs eager"))
     out = []
@@ -67,7 +71,7 @@ def break_even(cells: pd.DataFrame) -> list[dict]:
     ok = cells[cells["status"] == "ok"]
     by_cell = {(r.framework, r.mode): r for r in ok.itertuples()}
     out = []
-    for (framework, mode), eager in COMPILED_VS_EAGER.items():
+    for (framework, mode), eager in compiled_vs_eager().items():
         if (framework, mode) not in by_cell:
             continue
         c = by_cell[(framework, mode)]

@@ -45,7 +45,7 @@ def load(path: Path = CONFIG_PATH, overrides: dict | None = None) -> dict:
     return config
 
 
-def _coerce_nested_numbers(config: dict) -> None:
+def _coerce_command_line_values(config: dict) -> None:
     """``snakemake --config measure=false 'processes={smoke: 1}'`` hands booleans and
     nested values over as strings; read them as YAML scalars, as the file's are."""
     if isinstance(config.get("measure"), str):
@@ -56,7 +56,7 @@ def _coerce_nested_numbers(config: dict) -> None:
 
 
 def validate(config: dict, source: str = str(CONFIG_PATH)) -> None:
-    _coerce_nested_numbers(config)
+    _coerce_command_line_values(config)
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=str)
     if errors:

@@ -73,7 +73,7 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def machines(data_dir: Path, cells: pd.DataFrame) -> list[dict]:
+def machines(data_dir: Path) -> list[dict]:
     """One entry per machine with results: hardware, versions, knobs, dates."""
     found, _ = results.load_all(data_dir)
     by_machine: dict[str, list[dict]] = {}
@@ -142,7 +142,7 @@ def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: f
     cells, samples, refused = read_tables(Path(data_dir) / "tables")
     env = _env()
     workloads = discover()
-    machine_list = machines(Path(data_dir), cells)
+    machine_list = machines(Path(data_dir))
     written = []
 
     def emit(rel: str, template: str, **context) -> None:

@@ -1,4 +1,4 @@
-# Measurement: every cell runs in PROCESSES fresh processes, each its own job that
+# Measurement (and the timer check, which times this machine too): every cell runs in PROCESSES fresh processes, each its own job that
 # imports one framework and asks for every core, so two never share the machine.
 # Priorities run the processes in rounds (process 0 of every cell, then process 1,
 # ...), so drift of the machine over time hits all frameworks alike.
@@ -14,6 +14,19 @@ rule detect:
     threads: workflow.cores
     shell:
         "{PY} -m pipeline detect --out {output} > {log} 2>&1"
+
+
+rule timer_check:
+    input:
+        "pipeline/timing.py",
+        "pipeline/timer_check.py",
+    output:
+        f"{DATA}/timer_check/{MACHINE}.json",
+    log:
+        f"logs/timer-check-{MACHINE}.log",
+    threads: workflow.cores
+    shell:
+        "{PY} -m pipeline timer-check --out {output} > {log} 2>&1"
 
 
 rule process:

@@ -27,19 +27,6 @@ rule charts:
         " --stamp {output.stamp} > {log} 2>&1"
 
 
-rule timer_check:
-    input:
-        "pipeline/timing.py",
-        "pipeline/timer_check.py",
-    output:
-        f"{DATA}/timer_check/{MACHINE}.json",
-    log:
-        f"logs/timer-check-{MACHINE}.log",
-    threads: workflow.cores
-    shell:
-        "{PY} -m pipeline timer-check --out {output} > {log} 2>&1"
-
-
 rule pages:
     input:
         rules.aggregate.output,
