@@ -2,6 +2,11 @@
 
 ``cells.csv``   one row per machine x workload x framework x mode: status, reason,
                 medians with intervals, single-valued metrics.
+``cases.csv``   one row per cell x case of operations workloads (and per extra
+                precision of training ones): status, work, median, percentiles.
+``ceilings.csv`` per machine and precision, the best matrix-product FLOP/s measured
+                there (from the workload that declares ``ceiling: true``); the
+                training rows' ``utilisation`` is relative to it.
 ``samples.csv`` every raw timing sample, long format, for the charts.
 ``refused.json`` result files that could not be used, with the reason.
 """
@@ -45,8 +50,11 @@ def cell_row(result: dict) -> dict:
         "framework_version": _framework_version(result),
         "train_steps": (result.get("timing") or {}).get("train_steps"),
         "batch_size": (result.get("timing") or {}).get("batch_size"),
+        "unit": (result.get("timing") or {}).get("unit"),
     }
     for name, metric in result["metrics"].items():
+        if "/" in name:  # an operations case's metric: in cases.csv
+            continue
         row[name] = metric["value"]
         for field in SUMMARY_FIELDS if "summary" in metric else ():
             row[f"{name}.{field}"] = metric["summary"][field]
@@ -110,34 +118,100 @@ def declared_counts() -> dict:
     }
 
 
-def build_tables(all_results: list[dict], declared: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+CASE_FIELDS = ("median", "ci_low", "ci_high", "p90", "p99", "cv", "unstable")
+
+
+def case_rows(result: dict) -> list[dict]:
+    """Operations cases (and extra precisions): one row each, whatever their status."""
+    fw = FRAMEWORKS[result["framework"]]
+    declared = ((result.get("timing") or {}).get("cases")) or {}
+    metrics = result["metrics"]
+    rows = []
+    for name, case in (result.get("cases") or {}).items():
+        row = {"machine_id": result["machine_id"], "workload": result["workload"],
+               "framework": result["framework"], "mode": result["mode"], "framework_label": fw.label,
+               "mode_label": fw.mode_labels.get(result["mode"], result["mode"]),
+               "cell": f"{fw.label} {fw.mode_labels.get(result['mode'], result['mode'])}",
+               "order": _order(result["framework"], result["mode"]), "case": name,
+               "status": case["status"], "reason": case["reason"], **declared.get(name, {})}
+        for metric in ("time", "throughput"):
+            summary = (metrics.get(f"{name}/{metric}") or {}).get("summary") or {}
+            for field in CASE_FIELDS:
+                row[f"{metric}.{field}"] = summary.get(field)
+            row[f"{metric}.unit"] = (metrics.get(f"{name}/{metric}") or {}).get("unit")
+        for key, metric in metrics.items():
+            prefix, _, rest = key.partition("/")
+            if prefix == name and rest not in ("time", "throughput"):
+                row[rest] = metric["value"]
+        rows.append(row)
+    return rows
+
+
+def ceilings(cases: pd.DataFrame, ceiling_workloads: list[str]) -> pd.DataFrame:
+    """Best FLOP/s per machine and precision over the ceiling workload's ok cases."""
+    columns = ["machine_id", "precision", "flops", "workload", "cell", "case"]
+    if cases.empty or "throughput.median" not in cases:
+        return pd.DataFrame(columns=columns)
+    mine = cases[cases["workload"].isin(ceiling_workloads) & (cases["status"] == "ok")
+                 & (cases["throughput.unit"] == "FLOP/s")].dropna(subset=["throughput.median"])
+    if mine.empty:
+        return pd.DataFrame(columns=columns)
+    best = mine.loc[mine.groupby(["machine_id", "precision"])["throughput.median"].idxmax()]
+    return best.rename(columns={"throughput.median": "flops"})[columns].reset_index(drop=True)
+
+
+def add_utilisation(cells: pd.DataFrame, ceiling: pd.DataFrame) -> pd.DataFrame:
+    """Achieved FLOP/s of training as a fraction of the machine's measured ceiling."""
+    for precision, suffix in (("fp32", ""), ("bf16", "_bf16")):
+        top = ceiling[ceiling["precision"] == precision].set_index("machine_id")["flops"]
+        column = f"achieved_flops{suffix}"
+        if column in cells:
+            cells[f"utilisation{suffix}"] = cells[column] / cells["machine_id"].map(top)
+    return cells
+
+
+def build_tables(all_results: list[dict], declared: dict | None = None,
+                 ceiling_workloads: list[str] | None = None) -> dict[str, pd.DataFrame]:
     declared = declared_counts() if declared is None else declared
+    if ceiling_workloads is None:
+        from .registry import discover
+
+        ceiling_workloads = [n for n, w in discover().items() if w.spec.get("ceiling")]
     rows = [cell_row(r) for r in all_results]
     cells = pd.DataFrame([{**row, **completeness(row, declared)} for row in rows])
     samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
                            columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "value"])
+    cases = pd.DataFrame([row for r in all_results for row in case_rows(r)])
+    ceiling = ceilings(cases, ceiling_workloads)
     if not cells.empty:
+        cells = add_utilisation(cells, ceiling)
         cells = cells.sort_values(["machine_id", "workload", "order"]).reset_index(drop=True)
-    return cells, samples
+    if not cases.empty:
+        cases = cases.sort_values(["machine_id", "workload", "order"], kind="stable").reset_index(drop=True)
+    return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling}
 
 
 def aggregate(data_dir: Path, out_dir: Path) -> tuple[pd.DataFrame, list[str]]:
     found, refused = results.load_all(data_dir)
-    cells, samples = build_tables(found)
+    tables = build_tables(found)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cells.to_csv(out_dir / "cells.csv", index=False)
-    samples.to_csv(out_dir / "samples.csv", index=False)
+    for name, table in tables.items():
+        table.to_csv(out_dir / f"{name}.csv", index=False)
     (out_dir / "refused.json").write_text(json.dumps(refused, indent=1) + "\n")
-    return cells, refused
+    return tables["cells"], refused
 
 
-def read_tables(tables_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    tables_dir = Path(tables_dir)
+def _read(path: Path) -> pd.DataFrame:
     try:
-        cells = pd.read_csv(tables_dir / "cells.csv")
-    except pd.errors.EmptyDataError:
-        cells = pd.DataFrame()
-    samples = pd.read_csv(tables_dir / "samples.csv")
-    refused = json.loads((tables_dir / "refused.json").read_text())
-    return cells, samples, refused
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, FileNotFoundError):
+        return pd.DataFrame()
+
+
+def read_tables(tables_dir: Path) -> dict:
+    """The tables ``aggregate`` wrote, plus ``refused`` (a list of messages)."""
+    tables_dir = Path(tables_dir)
+    tables = {name: _read(tables_dir / f"{name}.csv") for name in ("cells", "samples", "cases", "ceilings")}
+    tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
+    return tables

@@ -87,6 +87,7 @@ def cmd_run(ns) -> int:
         workload, ns.framework, ns.mode, ns.profile, Path(ns.out), processes=ns.processes,
         first_index=ns.process_index, device=ns.device, threads=config_mod.threads({"threads": ns.threads}),
         seed=ns.seed, timeout_s=ns.timeout, memory_limit_mb=config_mod.memory_limit_mb(ns.memory_limit_mb),
+        options=ns.options,
     )
     print(describe(result))
     return 0
@@ -94,13 +95,22 @@ def cmd_run(ns) -> int:
 
 def describe(result: dict) -> str:
     line = f"{result['workload']} {result['framework']} {result['mode']}: {result['status']}"
-    if result["status"] == "ok":
-        thr = result["metrics"]["train_throughput"]["summary"]
-        line += (f", train {thr['median']:,.0f} samples/s [{thr['ci_low']:,.0f}, {thr['ci_high']:,.0f}]"
-                 f" over {len(result['processes'])} process(es),"
-                 f" first step {result['metrics']['time_to_first_step']['value']:.2f} s,"
-                 f" accuracy {result['metrics']['accuracy']['value']:.3f}")
-    else:
+    metrics = result["metrics"]
+    if result["status"] == "ok" and "train_throughput" in metrics:
+        thr = metrics["train_throughput"]["summary"]
+        line += (f", train {thr['median']:,.0f} {metrics['train_throughput']['unit']} [{thr['ci_low']:,.0f},"
+                 f" {thr['ci_high']:,.0f}] over {len(result['processes'])} process(es),"
+                 f" first step {metrics['time_to_first_step']['value']:.2f} s,"
+                 f" accuracy {metrics['accuracy']['value']:.3f}")
+    elif result["status"] == "ok":
+        line += f" over {len(result['processes'])} process(es)"
+    for name, case in (result.get("cases") or {}).items():
+        shown = f"{name}/throughput"
+        if shown in metrics:
+            line += f"\n  {name}: {metrics[shown]['value']:,.4g} {metrics[shown]['unit']}"
+        if case["status"] != "ok":
+            line += f"\n  {name}: {case['status']} ({case['reason']})"
+    if result["status"] != "ok":
         line += f" ({result['reason']})\n--- stderr tail ---\n{result['stderr_tail'][-1500:]}"
     return line
 
@@ -138,8 +148,8 @@ def cmd_charts(ns) -> int:
     from .aggregate import read_tables
     from .charts import draw_all
 
-    cells, samples, _ = read_tables(Path(ns.tables))
-    written = draw_all(cells, samples, Path(ns.out_dir))
+    tables = read_tables(Path(ns.tables))
+    written = draw_all(tables, Path(ns.out_dir))
     Path(ns.stamp).write_text("\n".join(written) + "\n")
     print(f"{len(written)} chart(s) -> {ns.out_dir}")
     return 0
@@ -180,6 +190,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--processes", type=int, default=1, help="fresh processes to run, one after another")
     sp.add_argument("--process-index", type=int, default=0, help="index of the first process (labels only)")
     sp.add_argument("--memory-limit-mb", default="auto", help="kill a process above this resident memory")
+    sp.add_argument("--options", default="{}", type=json.loads,
+                    help="extra make_problem() keywords as JSON, e.g. a local data set's folder")
     sp.add_argument("--workloads-dir", default=None, help=argparse.SUPPRESS)
 
     sp = sub.add_parser("merge", help=cmd_merge.__doc__)

@@ -111,10 +111,27 @@ def check(config: dict, source: str = str(CONFIG_PATH)) -> list[Cell]:
                 f"package {fw.module!r} is not installed ({fw.install_hint}), or "
                 f"leave it out: --config 'frameworks=[...]'"
             )
+        for mode in modes_for(config, framework) if config["measure"] else ():
+            # a Keras mode runs on another framework, which must be there too
+            needed = fw.mode_env.get(mode, {}).get("KERAS_BACKEND")
+            if needed and not FRAMEWORKS[needed].installed():
+                raise ConfigError(
+                    f"{source}: field modes.{framework}: mode {mode!r} needs {needed!r}, which is not "
+                    f"installed ({FRAMEWORKS[needed].install_hint}), or leave the mode out"
+                )
     workloads = selected_workloads(config, source)
+    for name in config.get("workload_options") or {}:
+        if name not in discover():
+            raise ConfigError(f"{source}: field workload_options.{name}: no workload folder named {name!r}")
+    # a workload without a framework's implementation file has no cell for it; its
+    # page says "not implemented"
     return [
         Cell(name, framework, mode)
-        for name in workloads
-        for framework in config["frameworks"]
+        for name, workload in workloads.items()
+        for framework in config["frameworks"] if workload.implements(framework)
         for mode in modes_for(config, framework)
     ]
+
+
+def workload_options(config: dict, workload: str) -> dict:
+    return dict((config.get("workload_options") or {}).get(workload) or {})

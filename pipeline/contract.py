@@ -7,21 +7,40 @@ A workload ``workloads/<name>/`` holds
     numerical tolerance (validated against ``pipeline/schemas/workload.schema.json``).
 ``workload.py``
     framework-neutral code: ``make_problem(seed, **size) -> Problem`` builds the
-    data, the initial weights and the facts (FLOPs per step) with NumPy only.
-``torch_impl.py``, ``tensorflow_impl.py``, ``jax_impl.py``
-    one native implementation per framework, each exposing the same names:
-    ``build(problem, mode, device) -> Model``. ``build`` raises
-    ``NotImplementedError`` for a mode it does not support; the harness records
-    that cell as *unsupported*, not as a failure.
+    data, the initial weights and the facts (FLOPs, cases) with NumPy only.
+``torch_impl.py``, ``tensorflow_impl.py``, ``jax_impl.py``, ``keras_impl.py``
+    native implementations, one per framework, each exposing
+    ``build(problem, mode, device)``. Any of them may be missing: the site then
+    shows that framework as *not implemented* for the workload. ``build`` (or an
+    operation) raises ``NotImplementedError`` for what it does not support; the
+    harness records that as *unsupported*, not as a failure.
 
-A ``Model`` (see :class:`Model`) trains and predicts on arrays that the harness has
-already placed on the device, so host-to-device copies never fall inside a timed
-region. Weights travel between frameworks as NumPy arrays in one canonical layout
-(dense kernels are ``(in, out)``), which is what the equivalence tests rely on.
+Two kinds of workload, chosen by ``task`` in ``workload.yaml``:
+
+*training* (``task: training``)
+    ``build`` returns a :class:`Model`. The harness times the first step (trace and
+    compile included), then fixed warm-up and sampled steady-state steps, then
+    prediction; optional ``save``/``restore`` add checkpoint metrics, and each
+    precision the workload declares beyond fp32 (``precisions: [fp32, bf16]``) is
+    measured again where the device computes it natively. Implementations read the
+    precision from ``problem.hyper["precision"]``.
+
+*operations* (``task: micro-benchmark`` or ``task: inference``)
+    ``problem.cases`` names timed operations (a matrix product of one size, a
+    batch-1 request, one pass over a stream of batches...). ``build`` returns a
+    :class:`Bench`; the harness times each case's first call and then sampled
+    calls, and checks the first output against ``problem.reference`` (NumPy) and,
+    in the tests, against the other frameworks.
+
+Arrays reach an implementation already placed on the device, so host-to-device
+copies never fall inside a timed region. Weights travel between frameworks as
+NumPy arrays in one canonical layout (dense kernels ``(in, out)``, convolution
+kernels ``(kh, kw, in, out)``), which is what the equivalence tests rely on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,35 +51,74 @@ IMPL_FILES = {
     "torch": "torch_impl.py",
     "tensorflow": "tensorflow_impl.py",
     "jax": "jax_impl.py",
+    "keras": "keras_impl.py",
 }
 NEUTRAL_FILE = "workload.py"
 DECLARATION_FILE = "workload.yaml"
+TRAINING = "training"
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass
+class Case:
+    """One timed operation of an operations workload, the same for every framework."""
+
+    #: Work one call does, in ``unit`` (FLOPs for a matmul, examples for a request).
+    work: float
+    unit: str
+    #: A latency case syncs after every call, so each sample is one call and the
+    #: page reports p50/p90/p99; a throughput case syncs once per sample.
+    latency: bool = False
+    precision: str = "fp32"
+    #: Calls per timed sample for throughput cases (bigger operations need fewer).
+    repeat: int = 1
+    description: str = ""
+    #: Relative tolerance of the output against the reference and the other
+    #: frameworks; None uses the workload's ``tolerance.output_rtol``.
+    rtol: float | None = None
 
 
 @dataclass
 class Problem:
     """Everything a framework needs to do the same work as the others."""
 
-    #: One epoch of training batches, ``(x, y)`` NumPy pairs, in a fixed order.
-    #: The harness cycles through them; every batch has the same shape.
-    train_batches: list[tuple[np.ndarray, np.ndarray]]
-    #: Held-out inputs and integer labels for accuracy.
-    eval_x: np.ndarray
-    eval_y: np.ndarray
+    #: One epoch of training batches in a fixed order, each a tuple of NumPy arrays
+    #: passed positionally to ``train_step`` (``(x, y)``, or ``(x, y, crop, flip)``
+    #: where augmentation draws are made once, in NumPy, so all frameworks agree).
+    train_batches: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    #: Held-out inputs and integer labels; accuracy is ``argmax(logits, -1) == y``.
+    eval_x: np.ndarray | None = None
+    eval_y: np.ndarray | None = None
     #: Initial weights by canonical name, shared by every framework.
-    init_weights: dict[str, np.ndarray]
+    init_weights: dict[str, np.ndarray] = field(default_factory=dict)
     #: Hyper-parameters an implementation reads (learning rate, layer sizes...).
-    hyper: dict[str, Any]
+    hyper: dict[str, Any] = field(default_factory=dict)
     #: Model FLOPs of one training step (forward + backward), for utilisation.
-    flops_per_train_step: float
+    flops_per_train_step: float = 0.0
     #: Model FLOPs of one forward pass over a single example.
-    flops_per_example_forward: float
+    flops_per_example_forward: float = 0.0
+    #: What a training example counts as for throughput: "samples", or "tokens"
+    #: with ``units_per_example`` tokens per sequence.
+    unit: str = "samples"
+    units_per_example: int = 1
+    #: Operations workloads: the timed cases, by name, in page order.
+    cases: dict[str, Case] = field(default_factory=dict)
+    #: Operations workloads: NumPy inputs the implementations read, by name.
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Operations workloads: ``reference(case) -> np.ndarray`` the expected output
+    #: (float64 NumPy or finite differences), or None where only cross-framework
+    #: agreement is checked.
+    reference: Callable[[str], np.ndarray | None] | None = None
     #: Free-form facts shown on the workload page (parameter count, data size...).
     facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def batch_size(self) -> int:
         return int(self.train_batches[0][0].shape[0])
+
+    @property
+    def units_per_step(self) -> int:
+        return self.batch_size * self.units_per_example
 
     def inference_inputs(self, batch: int) -> np.ndarray:
         """A fixed batch of held-out inputs for inference timing (repeated if short)."""
@@ -69,9 +127,9 @@ class Problem:
 
 
 class Model(Protocol):
-    """What ``build`` returns in every implementation."""
+    """What ``build`` returns for a training workload."""
 
-    def train_step(self, x: Any, y: Any) -> Any:
+    def train_step(self, *batch: Any) -> Any:
         """One optimiser step on a device batch; returns the loss, not synced."""
 
     def predict(self, x: Any) -> Any:
@@ -79,3 +137,24 @@ class Model(Protocol):
 
     def weights(self) -> dict[str, np.ndarray]:
         """Current weights as NumPy arrays in the canonical layout."""
+
+    # Optional: def save(self, directory: str) -> None  and
+    #           def restore(self, directory: str) -> None
+    # in the framework's own checkpoint format; the harness times both, sums the
+    # files' sizes and checks that a freshly built model predicts the same after
+    # restore.
+
+
+#: What an operation may return besides its callable: extra facts about the case
+#: by metric name, as ``(unit, value)`` (exported file size, load time...).
+Extras = dict[str, tuple[str, float]]
+
+
+class Bench(Protocol):
+    """What ``build`` returns for an operations workload."""
+
+    def operation(self, case: str) -> Callable[[], Any] | tuple[Callable[[], Any], Extras]:
+        """Prepare ``case`` (inputs on the device, exported files written...) and
+        return a no-argument callable doing one call's work and returning its
+        output, not synced; raise NotImplementedError where the framework or mode
+        cannot do it, with the reason."""

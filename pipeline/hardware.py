@@ -79,3 +79,25 @@ def describe() -> dict:
         "gpus": nvidia_gpus(),
         "tpu": tpu_present(),
     }
+
+
+#: CPU feature flags that mean bf16 arithmetic in hardware (x86 AVX-512/AMX, Arm).
+BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}
+
+
+def cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def native_precisions(device_kind: str, accelerator_bf16: bool | None = None) -> tuple[str, ...]:
+    """Precisions measured on this device: fp32 always; bf16 only where the hardware
+    computes it natively (emulated bf16 would measure the emulation)."""
+    if device_kind == "cpu":
+        return ("fp32", "bf16") if cpu_flags() & BF16_CPU_FLAGS else ("fp32",)
+    return ("fp32", "bf16") if accelerator_bf16 else ("fp32",)

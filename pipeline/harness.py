@@ -85,20 +85,21 @@ def _run_child(args: dict, timeout_s: float, memory_limit_mb: int) -> tuple[dict
         if outcome is None and child.returncode == 0 and out.is_file():
             return json.loads(out.read_text()), tail, duration
         status, reason = outcome or _classify(child.returncode, tail)
-        return {"status": status, "reason": reason, "metrics": {}, "device": None,
+        return {"status": status, "reason": reason, "metrics": {}, "device": None, "cases": {},
                 "knobs": {"threads": args["threads"]}}, tail, duration
 
 
 def run_process(workload: Workload, framework: str, mode: str, profile: str, index: int = 0,
                 device: str = "auto", threads: int = 1, seed: int = 0, timeout_s: float = 1200,
-                memory_limit_mb: int | None = None) -> dict:
-    """One measured process, as a result with a single entry in ``processes``."""
+                memory_limit_mb: int | None = None, options: dict | None = None) -> dict:
+    """One measured process, as a result with a single entry in ``processes``.
+    ``options`` are extra ``make_problem`` keywords from the config (a local data set)."""
     args = {"workload_dir": str(workload.folder), "framework": framework, "mode": mode, "profile": profile,
-            "device": device, "threads": threads, "seed": seed}
+            "device": device, "threads": threads, "seed": seed, "options": options or {}}
     partial, tail, duration = _run_child(args, timeout_s, memory_limit_mb or default_memory_limit_mb())
     process = {"index": index, "status": partial["status"], "reason": partial["reason"],
                "duration_s": duration, "stderr_tail": tail,
-               "samples": len(partial["metrics"].get("train_throughput", {}).get("samples", []))}
+               "samples": (partial.get("timing") or {}).get("samples_taken", 0)}
     return {
         "schema_version": SCHEMA_VERSION,
         "workload": workload.name,

@@ -14,7 +14,8 @@ import statistics as stdlib_statistics
 from .statistics import summarize
 
 #: How bad a process outcome is; a cell takes its worst process's status.
-SEVERITY = {"ok": 0, "unsupported": 1, "non-finite": 2, "timeout": 3, "out-of-memory": 4, "crashed": 5}
+SEVERITY = {"ok": 0, "unsupported": 1, "non-finite": 2, "incorrect": 3, "timeout": 4, "out-of-memory": 5,
+            "crashed": 6}
 
 
 def sampled(unit: str, values: list[float]) -> dict:
@@ -46,9 +47,21 @@ def merge_metrics(parts: list[dict], timing: dict | None) -> dict:
             merged[name] = sampled(unit, [v for e in entries for v in e["samples"]])
         else:
             merged[name] = _per_process(unit, [v for e in entries for v in e["per_process"]])
-    if "achieved_flops" in merged and "train_step_time" in merged and timing:
-        # FLOP/s at the pooled median step time, as for a single process
-        merged["achieved_flops"]["value"] = timing["flops_per_train_step"] / merged["train_step_time"]["value"]
+    for name in merged:
+        step = name.replace("achieved_flops", "train_step_time")
+        if name.startswith("achieved_flops") and step in merged and timing:
+            # FLOP/s at the pooled median step time, as for a single process
+            merged[name]["value"] = timing["flops_per_train_step"] / merged[step]["value"]
+    return merged
+
+
+def merge_cases(parts: list[dict]) -> dict:
+    """A case takes its worst status over the processes that reached it."""
+    merged: dict[str, dict] = {}
+    for part in parts:
+        for name, case in (part.get("cases") or {}).items():
+            if name not in merged or SEVERITY[case["status"]] > SEVERITY[merged[name]["status"]]:
+                merged[name] = case
     return merged
 
 
@@ -77,5 +90,6 @@ def combine(parts: list[dict]) -> dict:
         "timing": timing,
         "processes": processes,
         "metrics": merge_metrics(ok_parts, timing) if ok_parts else {},
+        "cases": merge_cases(parts),
         "provenance": latest["provenance"],
     }

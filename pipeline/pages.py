@@ -27,9 +27,16 @@ from .registry import discover
 TEMPLATES = Path(__file__).parent / "templates"
 CHARTS_URL = "assets/charts"
 METRIC_TITLES = {
-    **SAMPLED,
+    **{k: v.format(unit="per second") for k, v in SAMPLED.items()},
     "time_to_first_step": "Time to first step (s)",
+    "cases_throughput": "Throughput per case",
+    "cases_latency": "Latency per request",
 }
+#: cases.csv columns that are not an operation's own extra facts
+CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
+                "case",
+                "status", "reason", "work", "unit", "latency", "precision", "repeat", "first_call",
+                "compilations", "recompilations", "error"}
 
 
 def fmt(value, digits: int = 0) -> str:
@@ -41,7 +48,19 @@ def fmt(value, digits: int = 0) -> str:
 def fmt_bytes(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if value < 2**20:  # checkpoints and exports of small models
+        return f"{value / 2**10:,.1f} KiB"
     return f"{value / 2**20:,.0f} MiB"
+
+
+def fmt_si(value) -> str:
+    """1.23 G, 456 M: throughputs span nine orders of magnitude across cases."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:,.3g} {prefix}"
+    return f"{value:,.3g}"
 
 
 def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> str | None:
@@ -70,6 +89,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters["fmt"] = fmt
     env.filters["fmt_bytes"] = fmt_bytes
+    env.filters["fmt_si"] = fmt_si
     return env
 
 
@@ -109,8 +129,36 @@ def timer_reports(data_dir: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted((data_dir / "timer_check").glob("*.json"))]
 
 
-def workload_context(workload, cells: pd.DataFrame, samples: pd.DataFrame, docs_dir: Path,
-                     threshold: float, alpha: float) -> dict:
+def _rows(frame: pd.DataFrame) -> list[dict]:
+    """Records with NaN turned into None, so templates test ``is none`` only."""
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]
+
+
+def case_sections(workload, cases: pd.DataFrame, machine_id: str) -> list[dict]:
+    """Per case: every cell's row, and the extra facts (export size...) it recorded."""
+    if cases.empty:
+        return []
+    mine = cases[(cases["workload"] == workload.name) & (cases["machine_id"] == machine_id)]
+    out = []
+    for case in mine["case"].drop_duplicates():
+        rows = mine[mine["case"] == case].sort_values("order")
+        extras = [c for c in rows.columns if c not in CASE_COLUMNS and "." not in c and rows[c].notna().any()]
+        out.append({"name": case, "rows": _rows(rows), "extras": extras,
+                    "latency": bool(rows["latency"].fillna(False).astype(bool).any()) if "latency" in rows else False,
+                    "unit": next((u for u in rows.get("throughput.unit", []) if isinstance(u, str)), "")})
+    return out
+
+
+def ceiling_for(ceilings: pd.DataFrame, machine_id: str) -> dict:
+    if ceilings.empty:
+        return {}
+    mine = ceilings[ceilings["machine_id"] == machine_id]
+    return {r["precision"]: r for r in mine.to_dict("records")}
+
+
+def workload_context(workload, tables: dict, docs_dir: Path, threshold: float, alpha: float) -> dict:
+    cells, samples = tables["cells"], tables["samples"]
     mine = cells[cells["workload"] == workload.name] if not cells.empty else cells
     sections = []
     for machine_id, group in (mine.groupby("machine_id") if not mine.empty else []):
@@ -120,26 +168,36 @@ def workload_context(workload, cells: pd.DataFrame, samples: pd.DataFrame, docs_
             html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, title)
             if html:
                 charts.append({"title": title, "html": html})
+        training = workload.is_training
         sections.append({
             "machine_id": machine_id,
             "profiles": sorted(group["profile"].unique()),
-            "rows": group.sort_values("order").to_dict("records"),
+            "rows": _rows(group.sort_values("order")),
             "charts": charts,
-            "comparisons": comparisons(group, theirs, threshold, alpha),
-            "break_even": break_even(group),
+            "comparisons": comparisons(group, theirs, threshold, alpha) if training else [],
+            "break_even": break_even(group) if training else [],
+            "cases": case_sections(workload, tables["cases"], machine_id),
+            "ceiling": ceiling_for(tables["ceilings"], machine_id),
+            "bf16": training and "train_throughput_bf16.median" in group and bool(
+                group["train_throughput_bf16.median"].notna().any()),
+            "checkpoint": training and "checkpoint_size" in group and bool(group["checkpoint_size"].notna().any()),
         })
-    files = [("Neutral (NumPy)", NEUTRAL_FILE)] + [(FRAMEWORKS[f].label, IMPL_FILES[f]) for f in FRAMEWORKS]
+    files = [("Neutral (NumPy)", NEUTRAL_FILE)] + [
+        (FRAMEWORKS[f].label, IMPL_FILES[f]) for f in FRAMEWORKS if workload.implements(f)]
     return {
         "w": workload,
         "spec": workload.spec,
         "sections": sections,
         "code_tabs": [{"label": label, "path": f"workloads/{workload.name}/{name}"} for label, name in files],
-        "modes": {f.label: [f.mode_labels[m] for m in f.modes] for f in FRAMEWORKS.values()},
+        "modes": {f.label: [f.mode_labels[m] for m in f.modes] for f in FRAMEWORKS.values()
+                  if workload.implements(f.name)},
+        "not_implemented": [f.label for f in FRAMEWORKS.values() if not workload.implements(f.name)],
     }
 
 
 def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: float = 0.05) -> list[Path]:
-    cells, samples, refused = read_tables(Path(data_dir) / "tables")
+    tables = read_tables(Path(data_dir) / "tables")
+    refused = tables["refused"]
     env = _env()
     workloads = discover()
     machine_list = machines(Path(data_dir))
@@ -154,7 +212,7 @@ def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: f
 
     for workload in workloads.values():
         emit(f"workloads/{workload.name}.md", "workload.md.j2",
-             **workload_context(workload, cells, samples, docs_dir, threshold, alpha))
+             **workload_context(workload, tables, docs_dir, threshold, alpha))
     emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
     emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused)
     # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
@@ -163,12 +221,14 @@ def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: f
 
     headline = None
     if machine_list and workloads:
-        first = next(iter(workloads.values()))
         latest = max(machine_list, key=lambda m: m["last"])
-        html = chart_html(docs_dir, chart_stem(first.name, latest["id"], "train_throughput"), 0,
-                          SAMPLED["train_throughput"])
-        if html:
-            headline = {"workload": first, "machine": latest, "html": html}
+        # the first training workload with a chart on the latest machine
+        for first in (w for w in workloads.values() if w.is_training):
+            html = chart_html(docs_dir, chart_stem(first.name, latest["id"], "train_throughput"), 0,
+                              METRIC_TITLES["train_throughput"])
+            if html:
+                headline = {"workload": first, "machine": latest, "html": html}
+                break
     emit("index.md", "index.md.j2", machines=machine_list, workloads=list(workloads.values()),
          headline=headline, frameworks=FRAMEWORKS, refused=refused)
     return written

@@ -18,7 +18,7 @@ import jsonschema
 import yaml
 
 from . import REPO_ROOT
-from .contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE
+from .contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING
 from .frameworks import FRAMEWORKS
 
 WORKLOADS_DIR = REPO_ROOT / "workloads"
@@ -42,8 +42,24 @@ class Workload:
     def profile(self, profile: str) -> dict:
         return self.spec["profiles"][profile]
 
+    @property
+    def task(self) -> str:
+        return self.spec["task"]
+
+    @property
+    def is_training(self) -> bool:
+        return self.spec["task"] == TRAINING
+
     def impl_path(self, framework: str) -> Path:
         return self.folder / IMPL_FILES[framework]
+
+    def implements(self, framework: str) -> bool:
+        """A framework without its implementation file is shown as not implemented."""
+        return self.impl_path(framework).is_file()
+
+    @property
+    def frameworks(self) -> list[str]:
+        return [f for f in IMPL_FILES if self.implements(f)]
 
     def source_files(self, framework: str) -> list[Path]:
         """The files whose content decides a cell's result (hashed into provenance)."""
@@ -91,9 +107,14 @@ def load_workload(folder: Path) -> Workload:
     if errors:
         lines = [f"{decl}: field {_field(e)}: {e.message}" for e in errors]
         raise WorkloadError("\n".join(lines))
-    for path in [folder / NEUTRAL_FILE, *(folder / f for f in IMPL_FILES.values())]:
-        if not path.is_file():
-            raise WorkloadError(f"{path}: missing (see the contract in pipeline/contract.py)")
+    neutral = folder / NEUTRAL_FILE
+    if not neutral.is_file():
+        raise WorkloadError(f"{neutral}: missing (see the contract in pipeline/contract.py)")
+    impls = [folder / f for f in IMPL_FILES.values() if (folder / f).is_file()]
+    if not impls:
+        raise WorkloadError(f"{folder}: no implementation file; expected at least one of "
+                            f"{', '.join(IMPL_FILES.values())}")
+    for path in [neutral, *impls]:
         text = path.read_text()
         wanted = "def make_problem(" if path.name == NEUTRAL_FILE else "def build("
         if wanted not in text:

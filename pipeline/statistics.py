@@ -54,7 +54,7 @@ def summarize(values) -> dict:
     x = np.asarray(values, dtype=float)
     if len(x) == 0 or not np.all(np.isfinite(x)):
         raise ValueError("samples must be a non-empty list of finite numbers")
-    q1, median, q3 = (float(v) for v in np.percentile(x, [25, 50, 75]))
+    q1, median, q3, p90, p99 = (float(v) for v in np.percentile(x, [25, 50, 75, 90, 99]))
     low, high, coverage = median_ci(x)
     mean = float(x.mean())
     std = float(x.std(ddof=1)) if len(x) > 1 else 0.0
@@ -65,6 +65,9 @@ def summarize(values) -> dict:
         "q1": q1,
         "q3": q3,
         "iqr": q3 - q1,
+        # tail percentiles: per-request latency for latency cases
+        "p90": p90,
+        "p99": p99,
         "mean": mean,
         "std": std,
         # undefined for a zero mean; JSON has no NaN

@@ -1,6 +1,7 @@
 # Resolved once at parse time: the checked config, the cells it selects and this
 # machine's id. A bad config or workload stops here, before any cell runs.
 import glob
+import json
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from snakemake.exceptions import WorkflowError
 from pipeline import config as pipeline_config
 from pipeline import hardware
 from pipeline import results as pipeline_results
+from pipeline.frameworks import FRAMEWORKS
 from pipeline.registry import WorkloadError
 
 try:

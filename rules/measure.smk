@@ -4,6 +4,7 @@
 # ...), so drift of the machine over time hits all frameworks alike.
 
 PROCESSES = pipeline_config.processes(config)
+FRAMEWORK_NAMES = "|".join(FRAMEWORKS)
 
 
 rule detect:
@@ -42,18 +43,20 @@ rule process:
         timeout=config["timeout_s"],
         memory=config["memory_limit_mb"],
         threads=THREADS,
+        options=lambda wildcards: json.dumps(pipeline_config.workload_options(config, wildcards.workload)),
     log:
         "logs/{workload}/{framework}-{mode}-{index}.log",
     priority: lambda wildcards: PROCESSES - int(wildcards.index)
     threads: workflow.cores
     wildcard_constraints:
-        framework="torch|tensorflow|jax",
+        framework=FRAMEWORK_NAMES,
         index=r"\d+",
     shell:
         "{PY} -m pipeline run --workload {wildcards.workload} --framework {wildcards.framework}"
         " --mode {wildcards.mode} --profile {params.profile} --device {params.device}"
         " --threads {params.threads} --seed {params.seed} --timeout {params.timeout}"
-        " --memory-limit-mb {params.memory} --process-index {wildcards.index} --out {output} > {log} 2>&1"
+        " --memory-limit-mb {params.memory} --process-index {wildcards.index} --options {params.options:q}"
+        " --out {output} > {log} 2>&1"
 
 
 rule cell:
@@ -68,6 +71,6 @@ rule cell:
     log:
         "logs/{workload}/{framework}-{mode}.log",
     wildcard_constraints:
-        framework="torch|tensorflow|jax",
+        framework=FRAMEWORK_NAMES,
     shell:
         "{PY} -m pipeline merge --out {output} {input.processes} > {log} 2>&1"

@@ -7,6 +7,8 @@ rule aggregate:
     output:
         cells=f"{DATA}/tables/cells.csv",
         samples=f"{DATA}/tables/samples.csv",
+        cases=f"{DATA}/tables/cases.csv",
+        ceilings=f"{DATA}/tables/ceilings.csv",
         refused=f"{DATA}/tables/refused.json",
     log:
         "logs/aggregate.log",
@@ -16,8 +18,7 @@ rule aggregate:
 
 rule charts:
     input:
-        rules.aggregate.output.cells,
-        rules.aggregate.output.samples,
+        rules.aggregate.output,
     output:
         stamp="docs/assets/charts/index.txt",
     log:

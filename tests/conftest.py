@@ -21,10 +21,13 @@ from pipeline.registry import discover  # noqa: E402
 WORKLOADS = discover()
 CELLS = [
     (w, fw, mode)
-    for w in WORKLOADS
-    for fw in FRAMEWORKS
+    for w, workload in WORKLOADS.items()
+    for fw in FRAMEWORKS if workload.implements(fw)
     for mode in modes_for({"modes": {}}, fw)
 ]
+TRAINING_CELLS = [c for c in CELLS if WORKLOADS[c[0]].is_training]
+OPERATION_CELLS = [c for c in CELLS if not WORKLOADS[c[0]].is_training]
+BF16_CELLS = [c for c in TRAINING_CELLS if "bf16" in WORKLOADS[c[0]].spec.get("precisions", [])]
 
 
 def cell_id(cell) -> str:
@@ -33,18 +36,21 @@ def cell_id(cell) -> str:
 
 @pytest.fixture(scope="session")
 def probe(tmp_path_factory):
-    """``probe(workload, framework, mode)`` -> the arrays saved by framework_probe.py."""
+    """``probe(workload, framework, mode, precision="fp32")`` -> the arrays saved by framework_probe.py."""
     cache: dict = {}
     folder = tmp_path_factory.mktemp("probes")
 
-    def run(workload: str, framework: str, mode: str):
-        key = (workload, framework, mode)
+    def run(workload: str, framework: str, mode: str, precision: str = "fp32"):
+        key = (workload, framework, mode, precision)
         if key not in cache:
-            if not FRAMEWORKS[framework].installed():
-                pytest.skip(f"{framework} is not installed")
+            needed = FRAMEWORKS[framework].mode_env.get(mode, {}).get("KERAS_BACKEND")
+            for name in (framework, needed) if needed else (framework,):
+                if not FRAMEWORKS[name].installed():
+                    pytest.skip(f"{name} is not installed")
             out = folder / f"{'-'.join(key)}.npz"
             proc = subprocess.run(
-                [sys.executable, str(ROOT / "tests" / "framework_probe.py"), workload, framework, mode, str(out)],
+                [sys.executable, str(ROOT / "tests" / "framework_probe.py"), workload, framework, mode, str(out),
+                 precision],
                 capture_output=True, text=True, cwd=ROOT, timeout=900,
                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
             )

@@ -1,15 +1,26 @@
 """Run one implementation briefly in its own process and save what it computed.
 
-``python tests/framework_probe.py WORKLOAD FRAMEWORK MODE OUT.npz``: loads the
-workload at its smoke size, records the logits of the untrained model (shared
-initial weights), trains ``equivalence_steps`` steps (at least two) on the shared
-batches and records every loss and the final logits. The contract and
-equivalence tests read the file; each framework stays in a process of its own.
+``python tests/framework_probe.py WORKLOAD FRAMEWORK MODE OUT.npz [PRECISION]``
+loads the workload at its smoke size.
+
+Training workloads: records the logits of the untrained model (shared initial
+weights), trains ``equivalence_steps`` steps (at least two) on the shared batches,
+records every loss and the final logits and, where the model can ``save`` and
+``restore``, how far a restored fresh model's logits are from the trained one's.
+
+Operations workloads: calls every case once and records its output
+(``out:<case>``) or why it is unsupported (``unsupported:<case>``).
+
+The contract and equivalence tests read the file; each framework stays in a
+process of its own, as in the harness.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pipeline import knobs  # noqa: E402
 
 
-def main(workload_name: str, framework: str, mode: str, out: str) -> None:
-    knobs.apply(1)  # single-threaded: reductions in a fixed order
-    from pipeline.frameworks import get
-    from pipeline.registry import WORKLOADS_DIR, load_workload
-
-    backend = get(framework).backend()
-    backend.configure(1, 0)
-    workload = load_workload(WORKLOADS_DIR / workload_name)
-    problem = workload.neutral().make_problem(0, **workload.profile("smoke")["size"])
-    dev = backend.device("cpu")
-    model = workload.implementation(framework).build(problem, mode, dev)
+def probe_training(workload, problem, impl, backend, mode, dev) -> dict:
+    model = impl.build(problem, mode, dev)
     loaded = model.weights()
     roundtrip = max(float(np.max(np.abs(loaded[k] - v))) for k, v in problem.init_weights.items())
     x_eval = backend.put(problem.eval_x[:64], dev)
@@ -37,17 +39,62 @@ def main(workload_name: str, framework: str, mode: str, out: str) -> None:
     steps = max(2, workload.spec["tolerance"]["equivalence_steps"])
     losses = []
     for i in range(steps):
-        x, y = problem.train_batches[i % len(problem.train_batches)]
-        losses.append(float(backend.to_numpy(model.train_step(backend.put(x, dev), backend.put(y, dev)))))
-    np.savez(
-        out,
-        logits0=logits0,
-        losses=np.array(losses),
-        logits_final=backend.to_numpy(model.predict(x_eval)),
-        weights_roundtrip=np.array(roundtrip),
-        weight_names=np.array(sorted(loaded)),
-        expected_names=np.array(sorted(problem.init_weights)),
-    )
+        batch = problem.train_batches[i % len(problem.train_batches)]
+        loss = model.train_step(*(backend.put(a, dev) for a in batch))
+        losses.append(float(backend.to_numpy(loss)))
+    logits_final = backend.to_numpy(model.predict(x_eval))
+    out = {
+        "logits0": logits0,
+        "losses": np.array(losses),
+        "logits_final": logits_final,
+        "weights_roundtrip": np.array(roundtrip),
+        "weight_names": np.array(sorted(loaded)),
+        "expected_names": np.array(sorted(problem.init_weights)),
+    }
+    if hasattr(model, "save") and hasattr(model, "restore"):
+        with tempfile.TemporaryDirectory() as folder:
+            model.save(folder)
+            fresh = impl.build(problem, mode, dev)
+            fresh.restore(folder)
+            restored = backend.to_numpy(fresh.predict(x_eval))
+        out["checkpoint_error"] = np.array(float(np.max(np.abs(restored - logits_final))))
+    return out
+
+
+def probe_operations(problem, impl, backend, mode, dev) -> dict:
+    bench = impl.build(problem, mode, dev)
+    out = {}
+    for case in problem.cases:
+        try:
+            prepared = bench.operation(case)
+        except NotImplementedError as err:
+            out[f"unsupported:{case}"] = np.array(str(err) or "not implemented")
+            continue
+        fn = prepared[0] if isinstance(prepared, tuple) else prepared
+        out[f"out:{case}"] = np.asarray(backend.to_numpy(fn()), dtype=np.float64)
+    return out
+
+
+def main(workload_name: str, framework: str, mode: str, out: str, precision: str = "fp32") -> None:
+    knobs.apply(1)  # single-threaded: reductions in a fixed order
+    from pipeline.frameworks import get
+    from pipeline.registry import WORKLOADS_DIR, load_workload
+
+    fw = get(framework)
+    os.environ.update(fw.mode_env.get(mode, {}))
+    backend = fw.backend()
+    backend.configure(1, 0)
+    workload = load_workload(WORKLOADS_DIR / workload_name)
+    problem = workload.neutral().make_problem(0, **workload.profile("smoke")["size"])
+    if precision != "fp32":
+        problem = dataclasses.replace(problem, hyper={**problem.hyper, "precision": precision})
+    dev = backend.device("cpu")
+    impl = workload.implementation(framework)
+    if workload.is_training:
+        arrays = probe_training(workload, problem, impl, backend, mode, dev)
+    else:
+        arrays = probe_operations(problem, impl, backend, mode, dev)
+    np.savez(out, **arrays)
 
 
 if __name__ == "__main__":

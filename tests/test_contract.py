@@ -1,26 +1,67 @@
-"""Contract tier: every implementation and mode builds from the shared weights and
-trains two steps at the smoke size with a finite, falling-or-sane loss."""
+"""Contract tier: every implementation and mode builds from the shared weights and runs
+at the smoke size: training cells train two steps with finite losses (in every declared
+precision) and restore their checkpoints exactly; operations cells run every case or
+say why not, with finite outputs close to the NumPy reference."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CELLS, WORKLOADS, cell_id
+from conftest import BF16_CELLS, OPERATION_CELLS, TRAINING_CELLS, WORKLOADS, cell_id
+
+from pipeline.protocols.operations import relative_error
 
 pytestmark = pytest.mark.contract
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=cell_id)
-def test_implementation_runs_and_loads_shared_weights(probe, cell):
+def smoke_problem(workload: str):
+    w = WORKLOADS[workload]
+    return w.neutral().make_problem(0, **w.profile("smoke")["size"])
+
+
+@pytest.mark.parametrize("cell", TRAINING_CELLS, ids=cell_id)
+def test_training_runs_and_loads_shared_weights(probe, cell):
     out = probe(*cell)
-    workload = WORKLOADS[cell[0]]
-    problem = workload.neutral().make_problem(0, **workload.profile("smoke")["size"])
+    problem = smoke_problem(cell[0])
     # weights() returns the canonical names and exactly the weights it was given
     assert list(out["weight_names"]) == list(out["expected_names"])
     assert float(out["weights_roundtrip"]) == 0.0
-    assert out["logits0"].shape == (64, problem.hyper["n_classes"])
+    assert out["logits0"].shape[0] == min(64, len(problem.eval_x))
     assert len(out["losses"]) >= 2
     assert np.all(np.isfinite(out["losses"])), out["losses"]
     assert np.all(np.isfinite(out["logits_final"]))
     # training moved the model
     assert not np.allclose(out["logits0"], out["logits_final"])
+    if "checkpoint_error" in out:
+        assert float(out["checkpoint_error"]) <= 1e-6, f"restored model differs by {float(out['checkpoint_error'])}"
+
+
+@pytest.mark.parametrize("cell", BF16_CELLS, ids=cell_id)
+def test_bf16_trains_close_to_fp32(probe, cell):
+    fp32, bf16 = probe(*cell), probe(*cell, precision="bf16")
+    assert np.all(np.isfinite(bf16["losses"])), bf16["losses"]
+    rel = np.abs(bf16["losses"] - fp32["losses"]) / np.abs(fp32["losses"])
+    # bf16 keeps 8 bits of mantissa: close to fp32, never equal
+    assert float(rel.max()) <= 0.05, f"{'/'.join(cell)}: bf16 losses {bf16['losses']} vs fp32 {fp32['losses']}"
+
+
+@pytest.mark.parametrize("cell", OPERATION_CELLS, ids=cell_id)
+def test_operations_run_every_case_or_say_why(probe, cell):
+    out = probe(*cell)
+    problem = smoke_problem(cell[0])
+    rtol = WORKLOADS[cell[0]].spec["tolerance"]["output_rtol"]
+    ran = 0
+    for name, case in problem.cases.items():
+        if f"unsupported:{name}" in out:
+            assert str(out[f"unsupported:{name}"]).strip(), f"{name}: unsupported without a reason"
+            continue
+        output = out[f"out:{name}"]
+        assert np.all(np.isfinite(output)), f"{'/'.join(cell)} {name}: non-finite output"
+        expected = problem.reference(name) if problem.reference else None
+        if expected is not None:
+            error = relative_error(output, expected)
+            assert error <= (case.rtol or rtol), (
+                f"{cell[0]}: {'/'.join(cell[1:])} case {name} differs from the NumPy reference by {error:.3g} "
+                f"(tolerance {case.rtol or rtol})")
+        ran += 1
+    assert ran, f"{'/'.join(cell)} ran no case"

@@ -64,11 +64,35 @@ def test_invalid_yaml_is_refused(workload_copy):
         load_workload(workload_copy)
 
 
-@pytest.mark.parametrize("name", ["workload.py", "torch_impl.py", "tensorflow_impl.py", "jax_impl.py"])
-def test_missing_file_is_named(workload_copy, name):
-    (workload_copy / name).unlink()
-    with pytest.raises(WorkloadError, match=rf"mlp_copy/{name}: missing"):
+def test_missing_neutral_file_is_named(workload_copy):
+    (workload_copy / "workload.py").unlink()
+    with pytest.raises(WorkloadError, match=r"mlp_copy/workload.py: missing"):
         load_workload(workload_copy)
+
+
+def test_missing_implementation_is_not_implemented_not_an_error(workload_copy):
+    (workload_copy / "jax_impl.py").unlink()
+    workload = load_workload(workload_copy)
+    assert not workload.implements("jax") and workload.implements("torch")
+    assert "jax" not in workload.frameworks
+
+
+def test_workload_without_any_implementation_is_refused(workload_copy):
+    for path in workload_copy.glob("*_impl.py"):
+        path.unlink()
+    with pytest.raises(WorkloadError, match="no implementation file"):
+        load_workload(workload_copy)
+
+
+def test_cells_skip_frameworks_without_implementation(workload_copy, monkeypatch):
+    from pipeline import config as config_mod
+
+    (workload_copy / "jax_impl.py").unlink()
+    monkeypatch.setattr(config_mod, "selected_workloads",
+                        lambda config, source="": {"mlp_copy": load_workload(workload_copy)})
+    cells = config_mod.check(base_config(workload_options={}))
+    assert {c.framework for c in cells} == {"torch", "tensorflow", "keras"} - (
+        set() if (workload_copy / "keras_impl.py").exists() else {"keras"})
 
 
 def test_implementation_without_build_is_refused(workload_copy):
@@ -89,6 +113,7 @@ def test_default_config_selects_six_cells():
         ("torch", "eager"), ("torch", "compile"),
         ("tensorflow", "eager"), ("tensorflow", "function"), ("tensorflow", "xla"),
         ("jax", "jit"),
+        ("keras", "tensorflow"), ("keras", "jax"), ("keras", "torch"),
     }
 
 
@@ -113,6 +138,9 @@ def test_missing_framework_package_is_reported(monkeypatch):
     monkeypatch.setattr(type(FRAMEWORKS["jax"]), "installed", lambda self: self.name != "jax")
     with pytest.raises(config_mod.ConfigError, match=r"field frameworks: 'jax' is selected but the package"):
         config_mod.check(base_config())
+    # Keras on JAX needs JAX as well
+    with pytest.raises(config_mod.ConfigError, match=r"field modes.keras: mode 'jax' needs 'jax'"):
+        config_mod.check(base_config(frameworks=["keras"]))
     # building the site from stored results needs no framework at all
     assert config_mod.check(base_config(measure=False))
 

@@ -45,6 +45,21 @@ def planned_jobs(stdout: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
 
 
+def smoke_cells() -> list:
+    from pipeline import config as config_mod
+
+    return config_mod.check(config_mod.load(overrides={"profile": "smoke"}))
+
+
+def smoke_processes() -> int:
+    from pipeline import config as config_mod
+
+    return config_mod.load()["processes"]["smoke"]
+
+
+SMOKE_PROCESSES = smoke_processes()
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     return copy_repo(tmp_path_factory.mktemp("repo"))
@@ -54,8 +69,9 @@ def test_dry_run_of_the_smoke_profile_plans_every_cell(repo):
     proc = run([*SNAKEMAKE, "-n", "--forceall", "--config", "profile=smoke"], repo)
     assert proc.returncode == 0, proc.stderr
     jobs = planned_jobs(proc.stdout)
-    assert jobs["cell"] == 6
-    assert jobs["process"] == 12  # two fresh processes per cell in the smoke profile
+    cells = smoke_cells()
+    assert jobs["cell"] == len(cells)
+    assert jobs["process"] == SMOKE_PROCESSES * len(cells)  # fresh processes per cell in the smoke profile
     for rule in ("detect", "timer_check", "aggregate", "charts", "pages", "site", "all"):
         assert jobs[rule] == 1
 
@@ -106,13 +122,17 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     proc = run([*SNAKEMAKE, "--config", "profile=smoke"], repo)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
-    mine = sorted((data / "results" / MACHINE / "mlp_digits").glob("*.json"))
-    assert [p.stem for p in mine] == sorted(
-        ["torch-eager", "torch-compile", "tensorflow-eager", "tensorflow-function", "tensorflow-xla", "jax-jit"]
-    )
-    stored = {p.stem: json.loads(p.read_text()) for p in mine}
+    # the whole suite at the smoke size: every cell ok, with its processes
+    mine = sorted((data / "results" / MACHINE).glob("*/*.json"))
+    assert sorted(f"{p.parent.name}/{p.stem}" for p in mine) == sorted(
+        f"{c.workload}/{c.framework}-{c.mode}" for c in smoke_cells())
+    stored = {f"{p.parent.name}/{p.stem}": json.loads(p.read_text()) for p in mine}
     assert {r["status"] for r in stored.values()} == {"ok"}, {k: r["reason"] for k, r in stored.items()}
-    assert all(len(r["processes"]) == 2 for r in stored.values())
+    assert all(len(r["processes"]) == SMOKE_PROCESSES for r in stored.values())
+    # every operations case either ran or says why not; none is wrong
+    cases = {(k, name): c for k, r in stored.items() for name, c in (r.get("cases") or {}).items()}
+    assert not [key for key, c in cases.items() if c["status"] not in ("ok", "unsupported")], cases
+    assert all(c["reason"] for c in cases.values() if c["status"] == "unsupported")
     assert (foreign_dir / "jax-jit.json").read_text() == foreign_before
     assert corrupt.read_text() == "{ truncated"
 
@@ -122,6 +142,11 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     env_page = (repo / "site" / "environment.html").read_text()
     assert "Refused result files" in env_page and "torch-eager.json" in env_page
     assert (repo / "docs" / "assets" / "charts" / "mlp_digits" / MACHINE / "train_throughput.svg").is_file()
+    assert (repo / "docs" / "assets" / "charts" / "matmul" / MACHINE / "cases_throughput.svg").is_file()
+    # the matmul sweep gives this machine a ceiling, and training pages a utilisation
+    ceilings = (data / "tables" / "ceilings.csv").read_text()
+    assert MACHINE in ceilings and "fp32" in ceilings
+    assert "Utilisation is the achieved training FLOP/s" in page
 
     # nothing changed: nothing to do
     again = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
@@ -131,7 +156,7 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     impl.write_text(impl.read_text() + "\n# an edit\n")
     plan = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
     jobs = planned_jobs(plan.stdout)
-    assert jobs.get("cell") == 3 and jobs.get("process") == 6, plan.stdout
+    assert jobs.get("cell") == 3 and jobs.get("process") == 3 * SMOKE_PROCESSES, plan.stdout
     assert "detect" not in jobs
     rerun = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/mlp_digits/([\w-]+)\.json", plan.stdout))
     assert rerun == {"tensorflow-eager", "tensorflow-function", "tensorflow-xla"}, plan.stdout

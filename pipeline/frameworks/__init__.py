@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
 
@@ -25,6 +25,9 @@ class Framework:
     #: Distributions whose versions are recorded with every result.
     distributions: tuple[str, ...]
     install_hint: str
+    #: Environment a mode needs before the framework is imported (Keras picks its
+    #: backend from KERAS_BACKEND at import time).
+    mode_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def backend(self) -> ModuleType:
         return importlib.import_module(f"pipeline.frameworks.{self.name}_backend")
@@ -75,6 +78,18 @@ FRAMEWORKS: dict[str, Framework] = {
             module="jax",
             distributions=("jax", "jaxlib", "flax", "optax"),
             install_hint="pip install jax flax optax (CPU) or jax[cuda12]",
+        ),
+        Framework(
+            name="keras",
+            label="Keras 3",
+            # one model definition, run on each backend; Keras compiles the step
+            # with its default (jit_compile="auto": XLA on TensorFlow and JAX)
+            modes=("tensorflow", "jax", "torch"),
+            mode_labels={"tensorflow": "on TensorFlow", "jax": "on JAX", "torch": "on PyTorch"},
+            module="keras",
+            distributions=("keras",),
+            install_hint="pip install keras plus the backend's framework",
+            mode_env={mode: {"KERAS_BACKEND": mode} for mode in ("tensorflow", "jax", "torch")},
         ),
     )
 }

@@ -72,3 +72,12 @@ def device_peak_bytes(dev: jax.Device) -> int | None:
 def compile_count(model) -> int:
     """XLA compilations in this process so far (the harness takes differences)."""
     return _COMPILES[0]
+
+
+def bf16_supported(dev: jax.Device) -> bool | None:
+    """GPUs from compute capability 8.0 and TPUs; on CPU the harness reads the CPU flags."""
+    if dev.platform == "tpu":
+        return True
+    if dev.platform == "gpu":
+        return float(getattr(dev, "compute_capability", "0")) >= 8.0
+    return None

@@ -70,6 +70,18 @@ def compile_count(model) -> int:
     once per trace, so this counts compilations in the xla mode too."""
     total = 0
     for value in vars(model).values():
-        if hasattr(value, "experimental_get_tracing_count"):
-            total += int(value.experimental_get_tracing_count())
+        # functions kept as attributes, or in a dict or list attribute
+        inner = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+        for item in inner:
+            if hasattr(item, "experimental_get_tracing_count"):
+                total += int(item.experimental_get_tracing_count())
     return total
+
+
+def bf16_supported(dev: str) -> bool | None:
+    """GPUs from compute capability 8.0; on CPU the harness reads the CPU flags."""
+    if not dev.startswith("/GPU"):
+        return None
+    gpu = tf.config.list_physical_devices("GPU")[0]
+    capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+    return tuple(capability) >= (8, 0)

@@ -56,7 +56,12 @@ def sync(value, model, dev: torch.device) -> None:
 
 
 def to_numpy(value) -> np.ndarray:
-    return value.detach().cpu().numpy()
+    if not isinstance(value, torch.Tensor):
+        return np.asarray(value)
+    value = value.detach().cpu()
+    if value.dtype == torch.bfloat16:  # NumPy has no bfloat16; every bf16 value is exact in fp32
+        value = value.float()
+    return value.numpy()
 
 
 def reset_peak_memory(dev: torch.device) -> None:
@@ -75,3 +80,8 @@ def compile_count(model) -> int:
     from torch._dynamo.utils import counters
 
     return int(counters["stats"]["unique_graphs"])
+
+
+def bf16_supported(dev: torch.device) -> bool | None:
+    """On CUDA, what the driver reports (Ampere and later); on CPU the harness reads the CPU flags."""
+    return bool(torch.cuda.is_bf16_supported()) if dev.type == "cuda" else None
