@@ -62,8 +62,12 @@ class Workload:
         return [f for f in IMPL_FILES if self.implements(f)]
 
     def source_files(self, framework: str) -> list[Path]:
-        """The files whose content decides a cell's result (hashed into provenance)."""
-        return [self.folder / DECLARATION_FILE, self.folder / NEUTRAL_FILE, self.impl_path(framework)]
+        """The files whose content decides a cell's result (hashed into provenance),
+        with those of the workloads it ``uses`` (inference_latency serves cnn_cifar's model)."""
+        own = [self.folder / DECLARATION_FILE, self.folder / NEUTRAL_FILE, self.impl_path(framework)]
+        used = [self.folder.parent / name / f for name in self.spec.get("uses", [])
+                for f in (NEUTRAL_FILE, IMPL_FILES[framework])]
+        return own + used
 
     def neutral(self) -> ModuleType:
         return _load_module(self.name, "workload", self.folder / NEUTRAL_FILE)
@@ -119,6 +123,9 @@ def load_workload(folder: Path) -> Workload:
         wanted = "def make_problem(" if path.name == NEUTRAL_FILE else "def build("
         if wanted not in text:
             raise WorkloadError(f"{path}: defines no {wanted.removeprefix('def ').rstrip('(')}()")
+    for name in spec.get("uses", []):
+        if not (folder.parent / name / DECLARATION_FILE).is_file():
+            raise WorkloadError(f"{decl}: field uses: no workload folder named {name!r} beside {folder.name}")
     return Workload(name=folder.name, folder=folder, spec=spec)
 
 

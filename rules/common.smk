@@ -45,12 +45,11 @@ def timer_checks():
 
 
 def cell_sources(wildcards):
-    folder = f"workloads/{wildcards.workload}"
-    return {
-        "declaration": f"{folder}/workload.yaml",
-        "neutral": f"{folder}/workload.py",
-        "implementation": f"{folder}/{wildcards.framework}_impl.py",
-    }
+    """The files a cell's result depends on: its workload's, and those of the
+    workloads it uses, so that an edit there re-measures it too."""
+    workload = WORKLOADS[wildcards.workload]
+    return {f"source{i}": str(path.relative_to(workload.folder.parent.parent))
+            for i, path in enumerate(workload.source_files(wildcards.framework))}
 
 
 def retry_flag(wildcards):
