@@ -64,6 +64,7 @@ def spread_chart(cells: pd.DataFrame, samples: pd.DataFrame, metric: str, unit: 
 def first_step_chart(cells: pd.DataFrame, samples: pd.DataFrame) -> alt.LayerChart:
     """Median time to first step as a bar, each process's value as a dot."""
     order = list(cells.sort_values("order")["cell"])
+    cells = cells[["framework", "mode", "cell", "framework_label", "time_to_first_step"]]
     y = alt.Y("cell:N", sort=order, title=None)
     bars = alt.Chart(cells).mark_bar(opacity=0.6).encode(
         x=alt.X("time_to_first_step:Q", title="Time to first step (s, trace + compile + run; lower is better)"),
@@ -104,8 +105,10 @@ def cases_chart(cases: pd.DataFrame, latency: bool) -> alt.LayerChart:
     case_order = list(cases["case"].drop_duplicates())
     metric = "time" if latency else "throughput"
     unit = "s per request" if latency else cases["throughput.unit"].dropna().iloc[0]
+    # only the columns drawn: the others hold NaN, which JSON (and the page's parser) refuses
     data = cases.rename(columns={f"{metric}.median": "median", f"{metric}.ci_low": "ci_low",
-                                 f"{metric}.ci_high": "ci_high", f"{metric}.p99": "p99"})
+                                 f"{metric}.ci_high": "ci_high", f"{metric}.p99": "p99"})[
+        ["case", "cell", "framework_label", "order", "median", "ci_low", "ci_high", "p99"]]
     base = alt.Chart(data).encode(
         y=alt.Y("case:N", sort=case_order, title=None),
         yOffset=alt.YOffset("cell:N", sort=order),

@@ -69,7 +69,8 @@ def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> str | No
     spec_path = docs_dir / CHARTS_URL / f"{stem}.json"
     if not spec_path.is_file():
         return None
-    spec = json.dumps(json.loads(spec_path.read_text()), separators=(",", ":")).replace("</", "<\\/")
+    # allow_nan=False: a NaN in a spec would break the page's JSON parser; fail here instead
+    spec = json.dumps(json.loads(spec_path.read_text()), separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     prefix = "../" * depth
     return (
         f'<div class="vega-chart" data-chart="{stem}">\n'

@@ -52,3 +52,16 @@ def test_charts_are_local_and_have_a_static_fallback(built_site):
 
 def test_every_workload_is_in_the_navigation():
     assert missing_nav_entries(discover(), ROOT / "mkdocs.yml") == []
+
+
+def test_chart_specs_are_strict_json():
+    """Browsers' JSON.parse refuses NaN: a spec with one would leave its chart blank."""
+    import json
+
+    def refuse(value):
+        raise ValueError(f"non-JSON number {value}")
+
+    specs = sorted((ROOT / "docs" / "assets" / "charts").glob("*/*/*.json"))
+    assert specs
+    for path in specs:
+        json.loads(path.read_text(), parse_constant=refuse)
