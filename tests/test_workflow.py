@@ -183,9 +183,10 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
     mkdocs = (repo / "mkdocs.yml").read_text()
     (repo / "mkdocs.yml").write_text(mkdocs.split("\nnav:")[0] + "\n" + yaml.safe_dump({"nav": nav})
                                      + "\nmarkdown_extensions:" + mkdocs.split("\nmarkdown_extensions:")[1])
-    # every result but the torch eager cells this run selects (re-measured at the smoke size)
+    # other machines' results: this machine's stored cells are stale in a copy (their
+    # sources are newer files) and are rightly re-measured
     others = {p: p.read_text() for p in (repo / "site_data" / "results").rglob("*.json")
-              if not (f"/{MACHINE}/" in str(p) and p.name == "torch-eager.json")}
+              if f"/{MACHINE}/" not in str(p)}
     config = ["profile=smoke", "frameworks=[torch]", "modes={torch: [eager]}", "timeout_s=20",
               "memory_limit_mb=1500", "processes={smoke: 1, default: 3, full: 3}"]
 
