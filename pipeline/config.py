@@ -120,8 +120,9 @@ def check(config: dict, source: str = str(CONFIG_PATH)) -> list[Cell]:
                     f"installed ({FRAMEWORKS[needed].install_hint}), or leave the mode out"
                 )
     workloads = selected_workloads(config, source)
+    known = discover() if config.get("workload_options") else {}
     for name in config.get("workload_options") or {}:
-        if name not in discover():
+        if name not in known:
             raise ConfigError(f"{source}: field workload_options.{name}: no workload folder named {name!r}")
     # a workload without a framework's implementation file has no cell for it; its
     # page says "not implemented"

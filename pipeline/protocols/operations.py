@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import timing
 from ..contract import Case
-from ..metrics import sampled, scalar
+from ..metrics import SEVERITY, sampled, scalar
 from . import Session, peak_rss
 
 
@@ -98,8 +98,6 @@ def measure(session: Session, workload, problem, impl, mode: str) -> dict:
             "samples_taken": min((len(metrics[f"{n}/time"]["samples"]) for n in ok), default=0)}
     if ok:
         return {"status": "ok", "reason": None, "timing": plan, "metrics": metrics, "cases": cases}
-    from ..metrics import SEVERITY
-
     worst = max(cases.values(), key=lambda c: SEVERITY[c["status"]], default=None)
     if worst is None:
         return {"status": "unsupported", "reason": "the workload declares no cases", "metrics": {}, "cases": {}}
