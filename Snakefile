@@ -22,6 +22,7 @@ include: "rules/common.smk"
 if config["measure"]:
 
     include: "rules/measure.smk"
+    include: "rules/ecosystem.smk"
 
 
 include: "rules/publish.smk"

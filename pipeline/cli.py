@@ -38,9 +38,19 @@ def cmd_check(ns) -> int:
     _, refused = results.load_all(Path(cfg["data_dir"]))
     for line in refused:
         print(f"warning: refused result: {line}", file=sys.stderr)
+    from . import claims, guide
+    from .ecosystem import snapshot
+
+    ledger = claims.load(Path(cfg["data_dir"]) / "claims.yaml")
+    scenarios = guide.load(Path(cfg["data_dir"]) / "scenarios.yaml", sources={s["id"] for s in ledger["sources"]},
+                           claim_ids={c["id"] for c in ledger["claims"]})
+    snap = Path(cfg["data_dir"]) / "ecosystem" / "snapshot.json"
+    if snap.is_file():
+        snapshot.load(snap)
     workloads = sorted({c.workload for c in cells})
     print(f"ok: config {ns.config} (profile {cfg['profile']}), {len(workloads)} workload(s) "
-          f"[{', '.join(workloads)}], {len(cells)} cell(s), machine {hardware.machine_id()}")
+          f"[{', '.join(workloads)}], {len(cells)} cell(s), machine {hardware.machine_id()}; "
+          f"{len(ledger['claims'])} claim(s), {len(scenarios['scenarios'])} scenario(s)")
     return 0
 
 
@@ -155,6 +165,53 @@ def cmd_charts(ns) -> int:
     return 0
 
 
+def cmd_ecosystem(ns) -> int:
+    """Measure each installed framework's footprint, dependencies and cold import time."""
+    from .ecosystem import live
+
+    doc = live.measure(ns.runs)
+    live.write(Path(ns.out), doc)
+    for name, entry in doc["frameworks"].items():
+        figures = {k: v.get("value") for k, v in entry.get("figures", {}).items()}
+        print(f"{name}: " + (", ".join(f"{k} {v}" for k, v in figures.items()) if entry["installed"]
+                             else "not installed"))
+    return 0
+
+
+def cmd_refresh(ns) -> int:
+    """Update the public-source snapshot where the network allows; keep stored figures otherwise."""
+    from .ecosystem import refresh
+
+    report = refresh.refresh(Path(ns.snapshot))
+    print(json.dumps(report, indent=1, default=str))
+    return 0
+
+
+def cmd_verdicts(ns) -> int:
+    """Judge every claim of the ledger on every machine's results."""
+    from . import claims
+    from .aggregate import read_tables
+    from .verdicts import judge, load_ecosystem, summary
+
+    doc = claims.load(Path(ns.claims))
+    table = judge(doc, read_tables(Path(ns.data_dir) / "tables"), load_ecosystem(Path(ns.data_dir)))
+    Path(ns.out).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(ns.out, index=False)
+    print(f"{len(doc['claims'])} claim(s), {len(table)} verdict(s) -> {ns.out}: {summary(table)}")
+    return 0
+
+
+def cmd_ergonomics(ns) -> int:
+    """Lines of code and distinct framework APIs per workload and framework (a table)."""
+    from . import ergonomics
+
+    table = ergonomics.table()
+    if ns.out:
+        table.to_csv(ns.out, index=False)
+    print(table.drop(columns=["apis"]).to_string(index=False))
+    return 0
+
+
 def cmd_pages(ns) -> int:
     from .pages import write_pages
 
@@ -216,6 +273,20 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--docs-dir", default="docs")
     sp.add_argument("--threshold", type=float, default=1.1, help="smallest ratio worded as a difference")
     sp.add_argument("--alpha", type=float, default=0.05, help="significance level of the Mann-Whitney U test")
+    sp = sub.add_parser("ecosystem", help=cmd_ecosystem.__doc__)
+    sp.add_argument("--out", required=True)
+    sp.add_argument("--runs", type=int, default=7, help="fresh processes timing each import")
+
+    sp = sub.add_parser("refresh", help=cmd_refresh.__doc__)
+    sp.add_argument("--snapshot", default="site_data/ecosystem/snapshot.json")
+
+    sp = sub.add_parser("verdicts", help=cmd_verdicts.__doc__)
+    sp.add_argument("--data-dir", default="site_data")
+    sp.add_argument("--claims", default="site_data/claims.yaml")
+    sp.add_argument("--out", default="site_data/tables/verdicts.csv")
+
+    sp = sub.add_parser("ergonomics", help=cmd_ergonomics.__doc__)
+    sp.add_argument("--out", default=None, help="also write the table as CSV")
     return p
 
 
@@ -223,6 +294,7 @@ COMMANDS = {
     "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run, "merge": cmd_merge,
     "timer-check": cmd_timer_check,
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
+    "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "ergonomics": cmd_ergonomics,
 }
 
 
@@ -230,6 +302,16 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
     try:
         return COMMANDS[ns.command](ns)
-    except (config_mod.ConfigError, WorkloadError, results.ResultError) as err:
+    except Exception as err:
+        if not isinstance(err, _input_errors()):
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """Bad input (named file and field), as opposed to a bug, which keeps its traceback."""
+    from .claims import ClaimError
+    from .ecosystem.snapshot import SnapshotError
+
+    return config_mod.ConfigError, WorkloadError, results.ResultError, ClaimError, SnapshotError

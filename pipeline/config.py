@@ -83,6 +83,14 @@ def processes(config: dict) -> int:
     return int(config["processes"][config["profile"]])
 
 
+#: fresh processes timing each framework's import, per profile, where config says nothing
+IMPORT_RUNS = {"smoke": 3, "default": 7, "full": 11}
+
+
+def import_runs(config: dict) -> int:
+    return int((config.get("import_runs") or IMPORT_RUNS)[config["profile"]])
+
+
 def modes_for(config: dict, framework: str) -> list[str]:
     return list(config["modes"].get(framework, FRAMEWORKS[framework].modes))
 

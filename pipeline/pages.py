@@ -21,6 +21,7 @@ from .aggregate import read_tables
 from .charts import SAMPLED, chart_stem
 from .compare import break_even, comparisons
 from .contract import IMPL_FILES, NEUTRAL_FILE
+from .formats import fmt, fmt_bytes, fmt_si
 from .frameworks import FRAMEWORKS
 from .registry import discover
 
@@ -37,30 +38,6 @@ CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label"
                 "case",
                 "status", "reason", "work", "unit", "latency", "precision", "repeat", "first_call",
                 "compilations", "recompilations", "error"}
-
-
-def fmt(value, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:,.{digits}f}"
-
-
-def fmt_bytes(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if value < 2**20:  # checkpoints and exports of small models
-        return f"{value / 2**10:,.1f} KiB"
-    return f"{value / 2**20:,.0f} MiB"
-
-
-def fmt_si(value) -> str:
-    """1.23 G, 456 M: throughputs span nine orders of magnitude across cases."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= factor:
-            return f"{value / factor:,.3g} {prefix}"
-    return f"{value:,.3g}"
 
 
 def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> str | None:
@@ -230,6 +207,9 @@ def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: f
             if html:
                 headline = {"workload": first, "machine": latest, "html": html}
                 break
+    from .evidence_pages import write_evidence_pages
+
+    write_evidence_pages(Path(data_dir), Path(docs_dir), tables, emit)
     emit("index.md", "index.md.j2", machines=machine_list, workloads=list(workloads.values()),
          headline=headline, frameworks=FRAMEWORKS, refused=refused)
     return written

@@ -63,3 +63,11 @@ def retry_flag(wildcards):
     flag.parent.mkdir(parents=True, exist_ok=True)
     flag.touch()
     return [str(flag)]
+
+
+def ecosystem_files():
+    """This machine's live ecosystem figures (when measuring), every stored machine's,
+    and the public-source snapshot."""
+    mine = [f"{DATA}/ecosystem/live/{MACHINE}.json"] if config["measure"] else []
+    stored = glob.glob(f"{DATA}/ecosystem/live/*.json") + glob.glob(f"{DATA}/ecosystem/snapshot.json")
+    return sorted(set(mine) | set(stored))

@@ -28,13 +28,32 @@ rule charts:
         " --stamp {output.stamp} > {log} 2>&1"
 
 
+rule verdicts:
+    input:
+        rules.aggregate.output,
+        ecosystem_files(),
+        claims=f"{DATA}/claims.yaml",
+    output:
+        f"{DATA}/tables/verdicts.csv",
+    log:
+        "logs/verdicts.log",
+    shell:
+        "{PY} -m pipeline verdicts --data-dir {DATA} --claims {input.claims} --out {output} > {log} 2>&1"
+
+
 rule pages:
     input:
         rules.aggregate.output,
         rules.charts.output,
+        rules.verdicts.output,
         timer_checks(),
+        ecosystem_files(),
         ALL_WORKLOADS,
+        f"{DATA}/scenarios.yaml",
         glob.glob("pipeline/templates/*.j2"),
+        # the concept map and ergonomics pages read the implementation files
+        glob.glob("workloads/*/*.py"),
+        glob.glob("docs/notebooks/*.ipynb"),
     output:
         "docs/index.md",
         "docs/environment.md",
@@ -42,6 +61,13 @@ rule pages:
         expand("docs/workloads/{workload}.md", workload=sorted(WORKLOADS)),
         "docs/generated/knobs.md",
         "docs/generated/timer_check.md",
+        "docs/claims.md",
+        "docs/ecosystem.md",
+        "docs/guide.md",
+        "docs/faq.md",
+        "docs/ergonomics.md",
+        "docs/concepts.md",
+        "docs/notebook.md",
     params:
         threshold=config["comparison"]["threshold"],
         alpha=config["comparison"]["alpha"],
@@ -58,6 +84,8 @@ rule site:
         "mkdocs.yml",
         glob.glob("docs/*.md"),
         glob.glob("docs/assets/js/*"),
+        glob.glob("docs/notebooks/*.ipynb"),
+        rules.aggregate.output,
         glob.glob("docs/assets/css/*"),
         # the code tabs include these files verbatim
         glob.glob("workloads/*/*.py"),

@@ -22,7 +22,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-PAGES = ["index.html", "workloads/mlp_digits.html", "environment.html", "methodology.html"]
+PAGES = ["index.html", "workloads/mlp_digits.html", "environment.html", "methodology.html", "claims.html",
+         "guide.html", "ecosystem.html", "concepts.html", "ergonomics.html", "faq.html", "notebook.html",
+         "notebooks/redraw_a_chart.html"]
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +97,31 @@ def test_static_svg_serves_readers_without_javascript(browser, server):
         assert problems == []
     finally:
         context.close()
+
+
+def test_chooser_reranks_offline_when_criteria_are_dropped(browser, server):
+    """The chooser works from the page's own data: zero every weight but one and the
+    recommendation is that criterion's best framework."""
+    context, page, problems = open_page(browser, f"{server}/guide.html")
+    page.wait_for_selector(".guide-chooser[data-ready='true']")
+    page.select_option("select.guide-scenario", label="Edge and mobile deployment")
+    first = page.inner_text(".guide-result strong")
+    assert first.startswith("Recommended: ")
+    inputs = page.query_selector_all(".guide-criteria input")
+    assert len(inputs) >= 3
+    labels = page.query_selector_all(".guide-criteria label")
+    # keep only the exported-model size, where the smallest artefact wins
+    for i, el in enumerate(inputs):
+        el.fill("1" if "Exported model size" in labels[i].inner_text() else "0")
+    after = page.inner_text(".guide-result strong")
+    import json
+
+    data = json.loads(page.inner_text("script.guide-data") or page.eval_on_selector(
+        "script.guide-data", "e => e.textContent"))
+    edge = next(s for s in data["scenarios"] if s["id"] == "edge-mobile")["machines"][0]
+    size = next(c for c in edge["criteria"] if c["label"].startswith("Exported model size"))
+    best = max(size["scores"], key=size["scores"].get)
+    label = next(f["label"] for f in data["frameworks"] if f["name"] == best)
+    assert after == f"Recommended: {label}"
+    assert not problems, problems
+    context.close()

@@ -65,3 +65,52 @@ def test_chart_specs_are_strict_json():
     assert specs
     for path in specs:
         json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_claims_page_shows_a_verdict_for_every_claim(built_site):
+    import yaml
+
+    page = (built_site / "claims.html").read_text()
+    ledger = yaml.safe_load((ROOT / "site_data" / "claims.yaml").read_text())
+    verdicts = pd.read_csv(ROOT / "site_data" / "tables" / "verdicts.csv")
+    assert set(verdicts["claim"]) == {c["id"] for c in ledger["claims"]}
+    for claim in ledger["claims"]:
+        assert f'id="{claim["id"]}"' in page, claim["id"]
+    for evidence in verdicts["evidence"].dropna():
+        if not evidence.startswith("http"):
+            assert f'href="{evidence.replace(".md", ".html")}"' in page, evidence
+    shown = {"holds": "✅ holds", "does not hold": "❌ does not hold", "not measurable": "⬜ not measurable"}
+    for verdict, count in verdicts[verdicts["claim"].isin(
+            [c["id"] for c in ledger["claims"] if "predicate" in c])]["verdict"].value_counts().items():
+        assert page.count(shown[verdict]) >= count, verdict
+
+
+def test_ecosystem_page_gives_every_snapshot_figure_its_source_and_date(built_site):
+    import json
+
+    page = (built_site / "ecosystem.html").read_text()
+    snapshot = json.loads((ROOT / "site_data" / "ecosystem" / "snapshot.json").read_text())
+    for framework, figures in snapshot["frameworks"].items():
+        for name, fig in figures.items():
+            assert fig["source"].replace("&", "&amp;") in page, (framework, name)
+            assert fig["retrieved"] in page
+    assert "unknown" in page or all(f["value"] is not None for fs in snapshot["frameworks"].values()
+                                   for f in fs.values())
+
+
+def test_guide_embeds_its_data_and_links_every_value(built_site):
+    page = (built_site / "guide.html").read_text()
+    assert 'class="guide-data"' in page and "assets/js/chooser.js" in page
+    for scenario in ("research-prototyping", "edge-mobile", "large-scale-tpu", "scientific-computing",
+                     "regulated-production", "first-project"):
+        assert f'id="{scenario}"' in page, scenario
+    # every measured value in a criterion table is a link to its evidence
+    assert page.count('href="workloads/inference_latency.html#on-') >= 3
+
+
+def test_notebook_page_is_executed_and_its_companion_shows_the_code(built_site):
+    executed = (built_site / "notebooks" / "redraw_a_chart.html").read_text()
+    assert "vega-spec" in executed or "vega" in executed
+    assert "Traceback" not in executed
+    companion = (built_site / "notebook.html").read_text()
+    assert "read_csv" in companion and "notebooks/redraw_a_chart" in companion

@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 from conftest import ROOT
 
 from pipeline import hardware
@@ -109,6 +111,7 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     repo = copy_repo(tmp_path)
     data = repo / "site_data"
     shutil.rmtree(data / "results" / MACHINE, ignore_errors=True)
+    (data / "ecosystem" / "live" / f"{MACHINE}.json").unlink(missing_ok=True)
     # another machine's result must survive untouched and appear on the site,
     # and a corrupt file must be refused without stopping anything
     foreign_dir = data / "results" / "other-machine-8c" / "mlp_digits"
@@ -147,6 +150,19 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     ceilings = (data / "tables" / "ceilings.csv").read_text()
     assert MACHINE in ceilings and "fp32" in ceilings
     assert "Utilisation is the achieved training FLOP/s" in page
+
+    # the ecosystem rule measured this machine; every claim got a verdict on it
+    live = json.loads((data / "ecosystem" / "live" / f"{MACHINE}.json").read_text())
+    assert live["machine_id"] == MACHINE and live["frameworks"]["torch"]["installed"]
+    assert live["frameworks"]["torch"]["figures"]["import_time_s"]["value"] > 0
+    verdicts = pd.read_csv(data / "tables" / "verdicts.csv")
+    claim_ids = {c["id"] for c in yaml.safe_load((data / "claims.yaml").read_text())["claims"]}
+    assert set(verdicts["claim"]) == claim_ids
+    assert (verdicts["machine_id"] == MACHINE).sum() >= 25
+    for name in ("claims", "guide", "ecosystem", "faq", "ergonomics", "concepts", "notebook"):
+        assert (repo / "site" / f"{name}.html").is_file(), name
+    assert (repo / "site" / "notebooks" / "redraw_a_chart.html").is_file()
+    assert f"<code>{MACHINE}</code>" in (repo / "site" / "ecosystem.html").read_text()
 
     # nothing changed: nothing to do
     again = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
@@ -214,5 +230,5 @@ def test_site_only_run_measures_nothing(repo):
     proc = run([*SNAKEMAKE, "-n", "--config", "measure=false", "--forcerun", "aggregate"], repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     jobs = planned_jobs(proc.stdout)
-    assert "process" not in jobs and "cell" not in jobs and "timer_check" not in jobs
+    assert "process" not in jobs and "cell" not in jobs and "timer_check" not in jobs and "ecosystem" not in jobs
     assert jobs["aggregate"] == 1 and jobs["site"] == 1

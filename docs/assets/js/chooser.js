@@ -1,0 +1,91 @@
+// The decision guide's chooser: re-ranks the frameworks in the browser from the
+// numbers embedded in the page (no request leaves it). Same rule as
+// pipeline/guide.py recommend(): weighted mean of per-criterion scores over the
+// criteria a framework has a value for; a required criterion without one counts 0;
+// frameworks with values on fewer criteria than the most covered one rank after.
+(function () {
+  function rank(criteria, weights, frameworks) {
+    var out = [];
+    frameworks.forEach(function (fw) {
+      var total = 0, wsum = 0, covered = 0;
+      criteria.forEach(function (c, i) {
+        var w = weights[i];
+        if (!(w > 0)) return;
+        var s = c.scores[fw.name];
+        if (s === undefined && c.required) s = 0;
+        if (s === undefined) return;
+        total += w * s; wsum += w; covered += 1;
+      });
+      if (wsum > 0) out.push({ label: fw.label, score: total / wsum, covered: covered });
+    });
+    var most = 0;
+    out.forEach(function (r) { most = Math.max(most, r.covered); });
+    out.forEach(function (r) { r.partial = r.covered < most; });
+    out.sort(function (a, b) { return (a.partial - b.partial) || (b.score - a.score) || (b.covered - a.covered); });
+    return out;
+  }
+
+  function setup(root) {
+    var data = JSON.parse(root.querySelector("script.guide-data").textContent);
+    var scenarioSel = root.querySelector("select.guide-scenario");
+    var machineSel = root.querySelector("select.guide-machine");
+    var critBox = root.querySelector(".guide-criteria");
+    var result = root.querySelector(".guide-result");
+    data.scenarios.forEach(function (s, i) { scenarioSel.add(new Option(s.title, i)); });
+    data.machines.forEach(function (m, i) { machineSel.add(new Option(m, i)); });
+
+    function current() {
+      var s = data.scenarios[scenarioSel.value];
+      return { s: s, m: s.machines[machineSel.value] };
+    }
+    function drawCriteria() {
+      var cur = current();
+      critBox.innerHTML = "";
+      if (!cur.m) return;
+      cur.m.criteria.forEach(function (c, i) {
+        var row = document.createElement("label");
+        row.className = "guide-criterion";
+        var input = document.createElement("input");
+        input.type = "number"; input.min = "0"; input.max = "5"; input.step = "1";
+        input.value = c.weight; input.dataset.index = i;
+        input.setAttribute("aria-label", "weight of " + c.label);
+        input.addEventListener("input", drawResult);
+        row.appendChild(input);
+        row.appendChild(document.createTextNode(" " + c.label + (c.not_measurable ? " (not measurable here)" : "")));
+        critBox.appendChild(row);
+      });
+      drawResult();
+    }
+    function drawResult() {
+      var cur = current();
+      if (!cur.m) { result.textContent = "No results on this machine."; return; }
+      var weights = Array.prototype.map.call(critBox.querySelectorAll("input"), function (el) {
+        return parseFloat(el.value);
+      });
+      var ranking = rank(cur.m.criteria, weights, data.frameworks);
+      result.innerHTML = "";
+      if (!ranking.length) { result.textContent = "No criterion with a measured value is selected."; return; }
+      var head = document.createElement("p");
+      head.innerHTML = "<strong>Recommended: " + ranking[0].label + "</strong> on " + cur.m.machine_id +
+        " (score " + ranking[0].score.toFixed(2) + "; 1.00 = best on every criterion). " +
+        "<a href=\"#" + cur.s.id + "\">Evidence for each criterion</a>.";
+      result.appendChild(head);
+      var list = document.createElement("ol");
+      ranking.forEach(function (r) {
+        var li = document.createElement("li");
+        li.textContent = r.label + ": " + r.score.toFixed(2) + " (" + r.covered + " criteria with a value" +
+          (r.partial ? "; partly measured" : "") + ")";
+        list.appendChild(li);
+      });
+      result.appendChild(list);
+    }
+    scenarioSel.addEventListener("change", drawCriteria);
+    machineSel.addEventListener("change", drawCriteria);
+    drawCriteria();
+    root.dataset.ready = "true";
+  }
+
+  function init() { document.querySelectorAll(".guide-chooser").forEach(setup); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,39 @@
+"""How numbers are written on the pages: one place, so every page agrees."""
+
+from __future__ import annotations
+
+import math
+
+
+def fmt(value, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_bytes(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if value < 2**20:  # checkpoints and exports of small models
+        return f"{value / 2**10:,.1f} KiB"
+    return f"{value / 2**20:,.0f} MiB"
+
+
+def fmt_si(value) -> str:
+    """1.23 G, 456 M: throughputs span nine orders of magnitude across cases."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:,.3g} {prefix}"
+    return f"{value:,.3g}"
+
+
+def fmt_duration(seconds) -> str:
+    """0.25 ms, 18.9 s: latencies and compile times span six orders of magnitude."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "–"
+    for factor, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if abs(seconds) >= factor:
+            return f"{seconds / factor:,.3g} {unit}"
+    return f"{seconds * 1e9:,.3g} ns"

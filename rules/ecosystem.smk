@@ -1,0 +1,26 @@
+# The live ecosystem figures of this machine: installed footprint, dependencies,
+# cold import time, versions, licences. Re-run when an installed framework's
+# version changes (the params), not on every run.
+
+from pipeline.frameworks import FRAMEWORKS as _FRAMEWORKS
+
+
+def installed_versions():
+    return {name: fw.versions() for name, fw in _FRAMEWORKS.items()}
+
+
+rule ecosystem:
+    input:
+        "pipeline/ecosystem/__init__.py",
+        "pipeline/ecosystem/live.py",
+    output:
+        f"{DATA}/ecosystem/live/{MACHINE}.json",
+    params:
+        versions=installed_versions(),
+        runs=pipeline_config.import_runs(config),
+    log:
+        f"logs/ecosystem-{MACHINE}.log",
+    # alone on the machine: the import timings must not compete with a cell
+    threads: workflow.cores
+    shell:
+        "{PY} -m pipeline ecosystem --runs {params.runs} --out {output} > {log} 2>&1"

@@ -1,0 +1,257 @@
+"""Unit tier: the claims ledger's checks, the verdict logic and the decision guide's
+scoring, on small hand-made tables (no framework needed)."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline import claims, guide
+from pipeline.cli import main
+from pipeline.registry import discover
+from pipeline.verdicts import FAILS, HOLDS, UNMEASURABLE, judge
+
+REPO = Path(__file__).resolve().parents[1]
+LEDGER = REPO / "site_data" / "claims.yaml"
+SCENARIOS = REPO / "site_data" / "scenarios.yaml"
+
+
+@pytest.fixture(scope="module")
+def workloads():
+    return discover()
+
+
+def _cell(machine, workload, framework, mode, value, kind="cpu", status="ok", first=1.0, low=None, high=None):
+    from pipeline.frameworks import FRAMEWORKS
+
+    fw = FRAMEWORKS[framework]
+    return {"machine_id": machine, "workload": workload, "framework": framework, "mode": mode,
+            "cell": f"{fw.label} {fw.mode_labels[mode]}", "status": status, "device_kind": kind,
+            "device_name": "x", "train_throughput.median": value if status == "ok" else None,
+            "train_throughput.ci_low": low if low is not None else value,
+            "train_throughput.ci_high": high if high is not None else value,
+            "time_to_first_step": first, "unit": "samples"}
+
+
+def _case(machine, workload, framework, mode, case, time, status="ok"):
+    from pipeline.frameworks import FRAMEWORKS
+
+    fw = FRAMEWORKS[framework]
+    return {"machine_id": machine, "workload": workload, "framework": framework, "mode": mode, "case": case,
+            "cell": f"{fw.label} {fw.mode_labels[mode]}", "status": status, "time.median": time,
+            "throughput.median": 1 / time if time else None}
+
+
+@pytest.fixture()
+def tables():
+    cells = pd.DataFrame([
+        _cell("m1", "cnn_cifar", "torch", "eager", 1000.0, low=950, high=1050),
+        _cell("m1", "cnn_cifar", "torch", "compile", 1300.0, first=20.0),
+        _cell("m1", "cnn_cifar", "jax", "jit", 600.0),
+        _cell("m1", "cnn_cifar", "tensorflow", "xla", 0.0, status="crashed"),
+        _cell("m1", "cnn_cifar", "tensorflow", "function", 1020.0, low=990, high=1100),
+        _cell("g1", "cnn_cifar", "torch", "eager", 5000.0, kind="cuda"),
+        _cell("g1", "cnn_cifar", "jax", "jit", 7000.0, kind="cuda"),
+    ])
+    cases = pd.DataFrame([
+        _case("m1", "inference_latency", "torch", "eager", "cnn_b1", 0.0006),
+        _case("m1", "inference_latency", "tensorflow", "eager", "cnn_b1", 0.012),
+        _case("m1", "inference_latency", "tensorflow", "function", "cnn_b1", 0.0014),
+        _case("m1", "autodiff_advanced", "jax", "jit", "per_example_grads", 0.001),
+        _case("m1", "autodiff_advanced", "jax", "jit", "per_example_grads_loop", 0.024),
+    ])
+    return {"cells": cells, "cases": cases}
+
+
+def _claim(pred, cid="c1"):
+    return {"sources": [{"id": "s1", "title": "An article", "file": "f", "read": "2026-11-22"}],
+            "claims": [{"id": cid, "source": "s1", "claim": "a claim in our words", "predicate": pred}]}
+
+
+def _verdicts(pred, tables, ecosystem=None):
+    out = judge(_claim(pred), tables, ecosystem or {"snapshot": {}, "live": {}})
+    return {r["machine_id"]: r for r in out.to_dict("records")}
+
+
+def test_best_mode_per_side_and_ratio(tables):
+    v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch"], "b": ["jax"],
+                   "at_least": 2.0}, tables)
+    assert v["m1"]["verdict"] == HOLDS  # torch's best (compile, 1300) / 600
+    assert v["m1"]["a_cell"] == "PyTorch torch.compile"
+    assert v["m1"]["ratio"] == pytest.approx(1300 / 600)
+    assert v["g1"]["verdict"] == FAILS  # 5000 / 7000 on the GPU machine
+    assert v["g1"]["ratio"] == pytest.approx(5000 / 7000)
+
+
+def test_hardware_restriction_is_not_measurable_elsewhere(tables):
+    v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["jax"], "b": ["torch"],
+                   "at_least": 1.0, "hardware": ["cuda"]}, tables)
+    assert v["m1"]["verdict"] == UNMEASURABLE and "cuda" in v["m1"]["reason"] and "cpu" in v["m1"]["reason"]
+    assert v["g1"]["verdict"] == HOLDS
+
+
+def test_failed_cell_is_not_measurable_with_its_status(tables):
+    v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["tensorflow:xla"],
+                   "b": ["torch:eager"], "at_least": 1.0}, tables)
+    assert v["m1"]["verdict"] == UNMEASURABLE
+    assert "crashed" in v["m1"]["reason"]
+    assert v["g1"]["verdict"] == UNMEASURABLE and "no result" in v["g1"]["reason"]
+
+
+def test_close_when_intervals_straddle_the_threshold(tables):
+    v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["tensorflow:function"],
+                   "b": ["torch:eager"], "at_least": 1.0}, tables)
+    assert v["m1"]["verdict"] == HOLDS and v["m1"]["close"] is True  # 1020 vs 1000, intervals overlap
+    v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch:compile"],
+                   "b": ["torch:eager"], "at_least": 1.0}, tables)
+    assert v["m1"]["close"] is False
+
+
+def test_lower_is_better_metrics_pick_the_minimum(tables):
+    v = _verdicts({"workload": "inference_latency", "metric": "time", "case": "cnn_b1", "a": ["tensorflow"],
+                   "b": ["torch"], "at_most": 1.0}, tables)
+    assert v["m1"]["a_cell"] == "TensorFlow tf.function" and v["m1"]["a_value"] == pytest.approx(0.0014)
+    assert v["m1"]["verdict"] == FAILS
+
+
+def test_b_case_and_absolute_thresholds(tables):
+    v = _verdicts({"workload": "autodiff_advanced", "metric": "throughput", "case": "per_example_grads",
+                   "b_case": "per_example_grads_loop", "a": ["jax"], "b": ["jax"], "at_least": 10}, tables)
+    assert v["m1"]["verdict"] == HOLDS and v["m1"]["ratio"] == pytest.approx(24)
+    v = _verdicts({"workload": "cnn_cifar", "metric": "time_to_first_step", "a": ["torch:compile"],
+                   "at_least": 5, "at_most": 10}, tables)
+    assert v["m1"]["verdict"] == FAILS and v["m1"]["ratio"] == pytest.approx(20)
+
+
+def test_ecosystem_snapshot_and_live():
+    eco = {"snapshot": {"frameworks": {"torch": {"github_stars": {"value": 90000, "source": "https://x",
+                                                                  "retrieved": "2026-11-22"}},
+                                       "jax": {"github_stars": {"value": None, "source": "https://y",
+                                                                "retrieved": "2026-11-22", "error": "offline"}}}},
+           "live": {"m1": {"frameworks": {"torch": {"installed": True, "figures": {"footprint_mb": {"value": 900}}},
+                                          "jax": {"installed": True, "figures": {"footprint_mb": {"value": 300}}}}}}}
+    empty = {"cells": pd.DataFrame(), "cases": pd.DataFrame()}
+    v = _verdicts({"ecosystem": "github_stars", "a": ["torch"], "b": ["jax"], "at_least": 1}, empty, eco)
+    assert v[claims.PUBLIC]["verdict"] == UNMEASURABLE and "offline" in v[claims.PUBLIC]["reason"]
+    v = _verdicts({"ecosystem": "github_stars", "a": ["torch"], "at_least": 50000}, empty, eco)
+    assert v[claims.PUBLIC]["verdict"] == HOLDS
+    v = _verdicts({"ecosystem": "footprint_mb", "a": ["jax"], "b": ["torch"], "at_most": 0.5}, empty, eco)
+    assert v["m1"]["verdict"] == HOLDS and v["m1"]["ratio"] == pytest.approx(1 / 3)
+
+
+def test_unmeasurable_and_needs_claims_get_one_row(tables):
+    doc = _claim({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch"], "at_least": 1})
+    doc["claims"] += [
+        {"id": "u1", "source": "s1", "claim": "salaries are higher", "unmeasurable": {
+            "why": "people", "settled_by": {"name": "Survey", "url": "https://survey.example"}}},
+        {"id": "n1", "source": "s1", "claim": "scales to many GPUs", "needs": "a multi-GPU machine"},
+    ]
+    out = judge(doc, tables, {"snapshot": {}, "live": {}}).set_index("claim")
+    assert out.loc["u1", "verdict"] == UNMEASURABLE and out.loc["u1", "evidence"] == "https://survey.example"
+    assert "multi-GPU" in out.loc["n1", "reason"]
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"workload": "no_such_workload"}, "predicate.workload"),
+    ({"metric": "speediness"}, "predicate.metric"),
+    ({"a": ["torch:turbo"]}, "predicate.a"),
+    ({"a": ["mxnet"]}, "predicate.a"),
+    ({"b": ["keras:jax"], "workload": "transformer_lm"}, "predicate.b"),
+])
+def test_bad_predicates_are_refused_naming_the_claim(tmp_path, workloads, change, field):
+    pred = {"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch"], "b": ["jax"], "at_least": 1.0}
+    pred.update(change)
+    path = tmp_path / "claims.yaml"
+    path.write_text(yaml.safe_dump(_claim(pred, cid="my-bad-claim")))
+    with pytest.raises(claims.ClaimError, match=rf"claims.yaml: claim my-bad-claim: field {field}"):
+        claims.load(path, workloads)
+
+
+def test_bad_case_and_schema_errors_name_the_claim(tmp_path, workloads):
+    path = tmp_path / "claims.yaml"
+    pred = {"workload": "inference_latency", "metric": "time", "case": "cnn_b7", "a": ["torch"], "at_most": 1}
+    path.write_text(yaml.safe_dump(_claim(pred, cid="bad-case")))
+    with pytest.raises(claims.ClaimError, match=r"claim bad-case: field predicate.case: .*no case 'cnn_b7'"):
+        claims.load(path, workloads)
+    doc = _claim({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch"]}, cid="no-bound")
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(claims.ClaimError, match=r"claim no-bound: field predicate"):
+        claims.load(path, workloads)
+    doc = _claim({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch"], "at_least": 1})
+    doc["claims"].append(copy.deepcopy(doc["claims"][0]))
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(claims.ClaimError, match=r"claim c1: field id: used twice"):
+        claims.load(path, workloads)
+
+
+def test_the_ledger_meets_the_bar(workloads):
+    doc = claims.load(LEDGER, workloads)
+    measurable = [c for c in doc["claims"] if "predicate" in c]
+    assert len(measurable) >= 25
+    assert {c["source"] for c in doc["claims"]} == {s["id"] for s in doc["sources"]}
+    assert any("unmeasurable" in c for c in doc["claims"])
+    for c in doc["claims"]:
+        if "unmeasurable" in c:
+            assert c["unmeasurable"]["settled_by"]["url"].startswith("http")
+
+
+def test_check_command_fails_on_a_bad_claim(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    doc = yaml.safe_load(LEDGER.read_text())
+    doc["claims"][0]["predicate"] = {"workload": "cnn_cifar", "metric": "train_throughput",
+                                     "a": ["torch:warp"], "at_least": 1}
+    doc["claims"][0]["id"] = "broken-claim"
+    (data / "claims.yaml").write_text(yaml.safe_dump(doc))
+    shutil.copy(SCENARIOS, data / "scenarios.yaml")
+    assert main(["check", "--set", f"data_dir={data}"]) == 2
+    err = capsys.readouterr().err
+    assert "broken-claim" in err and "predicate.a" in err and "warp" in err
+
+
+def test_guide_scores_relative_to_the_best():
+    crit = {"label": "speed", "why": "", "workload": "cnn_cifar", "metric": "train_throughput"}
+    scores = guide.score(crit, {"torch": {"value": 100.0}, "jax": {"value": 50.0}})
+    assert scores == {"torch": 1.0, "jax": 0.5}
+    crit = {"label": "latency", "why": "", "workload": "inference_latency", "metric": "time", "case": "cnn_b1"}
+    assert guide.score(crit, {"torch": {"value": 1.0}, "jax": {"value": 4.0}}) == {"torch": 1.0, "jax": 0.25}
+
+
+def test_guide_required_criterion_counts_zero_and_weights_apply():
+    scenario = {"criteria": [{"label": "runtime", "required": True, "weight": 2}, {"label": "size"}]}
+    rows = [{"scores": {"tensorflow": 1.0}}, {"scores": {"tensorflow": 0.5, "torch": 1.0}}]
+    ranking = guide.recommend(scenario, rows)
+    by = {r["framework"]: r for r in ranking}
+    assert by["tensorflow"]["score"] == pytest.approx((2 * 1.0 + 0.5) / 3)
+    assert by["torch"]["score"] == pytest.approx((2 * 0 + 1.0) / 3)
+    assert ranking[0]["framework"] == "tensorflow"
+    # the reader drops the required criterion: torch wins on size alone
+    assert guide.recommend(scenario, rows, weights={"runtime": 0})[0]["framework"] == "torch"
+
+
+def test_guide_evaluates_per_machine_and_marks_hardware(tables, workloads):
+    scenario = {"id": "s", "title": "S", "summary": "", "sources": ["s1"], "criteria": [
+        {"label": "speed", "why": "w", "workload": "cnn_cifar", "metric": "train_throughput"},
+        {"label": "tpu speed", "why": "w", "workload": "cnn_cifar", "metric": "train_throughput",
+         "hardware": ["tpu"]}]}
+    out = guide.evaluate({"scenarios": [scenario]}, tables, {"snapshot": {}, "live": {}}, pd.DataFrame())
+    machines = {m["machine_id"]: m for m in out[0]["machines"]}
+    m1 = machines["m1"]
+    assert m1["criteria"][0]["values"]["torch"]["value"] == 1300.0
+    assert m1["criteria"][1]["not_measurable"] and m1["criteria"][1]["scores"] == {}
+    assert m1["ranking"][0]["framework"] == "torch"
+    assert machines["g1"]["ranking"][0]["framework"] == "jax"
+
+
+def test_scenarios_file_is_valid(workloads):
+    doc = claims.load(LEDGER, workloads)
+    scenarios = guide.load(SCENARIOS, workloads, sources={s["id"] for s in doc["sources"]},
+                           claim_ids={c["id"] for c in doc["claims"]})
+    ids = {s["id"] for s in scenarios["scenarios"]}
+    assert {"research-prototyping", "edge-mobile", "large-scale-tpu", "scientific-computing",
+            "regulated-production", "first-project"} <= ids
