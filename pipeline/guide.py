@@ -101,8 +101,10 @@ def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, 
                  & (frame["status"] == "ok")].dropna(subset=[column])
     if "cells" in crit:
         keep = parse_cells(crit["cells"])
-        mine = mine[[any(r.framework == f and (m is None or r.mode == m) for f, m in keep)
-                     for r in mine.itertuples()]]
+        # a boolean Series, not a list: an empty list would select zero columns
+        mask = pd.Series([any(r.framework == f and (m is None or r.mode == m) for f, m in keep)
+                          for r in mine.itertuples()], index=mine.index, dtype=bool)
+        mine = mine[mask]
     out = {}
     for framework, group in mine.groupby("framework"):
         row = group.loc[group[column].idxmax() if _better(crit) == "higher" else group[column].idxmin()]

@@ -92,7 +92,9 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
     cells, cases = tables["cells"], tables["cases"]
     training = pred.get("case") is None
     frame = cells if training else cases
-    machines = sorted(cells["machine_id"].unique()) if not cells.empty else []
+    # the machines that measured this workload: only their pages have a section to link to
+    machines = sorted({m for t in (cells, cases) if not t.empty
+                       for m in t[t["workload"] == pred["workload"]]["machine_id"]})
     rows = []
     for machine in machines:
         evidence = f"workloads/{pred['workload']}.md#on-{machine}"

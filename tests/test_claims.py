@@ -88,6 +88,13 @@ def test_best_mode_per_side_and_ratio(tables):
     assert v["g1"]["ratio"] == pytest.approx(5000 / 7000)
 
 
+def test_machines_without_the_workload_get_no_verdict(tables):
+    """Their workload page has no section to link to; a claim is judged where it was measured."""
+    v = _verdicts({"workload": "inference_latency", "metric": "time", "case": "cnn_b1", "a": ["torch"],
+                   "at_most": 1.0}, tables)
+    assert set(v) == {"m1"}
+
+
 def test_hardware_restriction_is_not_measurable_elsewhere(tables):
     v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["jax"], "b": ["torch"],
                    "at_least": 1.0, "hardware": ["cuda"]}, tables)
@@ -246,6 +253,11 @@ def test_guide_evaluates_per_machine_and_marks_hardware(tables, workloads):
     assert m1["criteria"][1]["not_measurable"] and m1["criteria"][1]["scores"] == {}
     assert m1["ranking"][0]["framework"] == "torch"
     assert machines["g1"]["ranking"][0]["framework"] == "jax"
+    # a machine without the workload: no values, no crash (it once selected zero columns)
+    scenario["criteria"].append({"label": "eager", "why": "w", "workload": "transformer_lm",
+                                 "metric": "train_throughput", "cells": ["torch:eager"]})
+    out = guide.evaluate({"scenarios": [scenario]}, tables, {"snapshot": {}, "live": {}}, pd.DataFrame())
+    assert out[0]["machines"][0]["criteria"][2]["values"] == {}
 
 
 def test_scenarios_file_is_valid(workloads):
