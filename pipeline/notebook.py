@@ -19,7 +19,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "notebook.md.j2"
 NOTEBOOK = Path("docs") / "notebooks" / "redraw_a_chart.ipynb"
 #: where the generated page sits in docs/ (the notebook link is made relative to it)
-PAGE = "redraw.md"
+PAGE = "notebook.md"
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^(#{1,5}) ")
