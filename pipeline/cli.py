@@ -205,9 +205,7 @@ def cmd_ergonomics(ns) -> int:
     """Lines of code and distinct framework APIs per workload and framework (a table)."""
     from . import ergonomics
 
-    table = ergonomics.table()
-    if ns.out:
-        table.to_csv(ns.out, index=False)
+    table = ergonomics.write(Path(ns.out)) if ns.out else ergonomics.table()
     print(table.drop(columns=["apis"]).to_string(index=False))
     return 0
 

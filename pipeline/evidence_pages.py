@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import claims as claims_mod
 from . import guide
-from .ecosystem import FIGURES
+from .ecosystem import FIGURES, snapshot
 from .formats import fmt_bytes, fmt_duration, fmt_si
 from .frameworks import FRAMEWORKS
 from .verdicts import FAILS, HOLDS, UNMEASURABLE
@@ -128,7 +128,7 @@ def ecosystem_context(ecosystem: dict) -> dict:
             rows.append({"label": fw.label, "cells": cells})
         live_figures.append({"title": figure.title, "anchor": figure.name.replace("_", "-"), "rows": rows})
     snap = ecosystem.get("snapshot", {}).get("frameworks", {})
-    snapshot_figures, dates, unknown = [], [], 0
+    snapshot_figures, unknown = [], 0
     for figure in (f for f in FIGURES.values() if f.kind == "snapshot"):
         rows = []
         for name, fw in FRAMEWORKS.items():
@@ -140,14 +140,18 @@ def ecosystem_context(ecosystem: dict) -> dict:
                 unknown += 1
                 text = f"unknown ({entry.get('error', 'not obtained')})"
             else:
-                dates.append(entry["retrieved"])
                 text = fmt_value(figure.name, value) + (f" ({entry['note']})" if entry.get("note") else "")
             rows.append({"label": fw.label, "value": text.replace("|", "/"), "source": entry["source"],
                          "source_host": urlparse(entry["source"]).netloc, "retrieved": entry["retrieved"]})
         if rows:
             snapshot_figures.append({"title": figure.title, "anchor": figure.name.replace("_", "-"), "rows": rows})
     return {"live_machines": machines, "live_figures": live_figures, "snapshot_figures": snapshot_figures,
-            "snapshot_range": (min(dates), max(dates)) if dates else None, "unknown_count": unknown}
+            "snapshot_range": _dated_range(ecosystem.get("snapshot")), "unknown_count": unknown}
+
+
+def _dated_range(snap: dict | None) -> tuple | None:
+    oldest, newest = snapshot.oldest_and_newest(snap) if snap else (None, None)
+    return (oldest.isoformat(), newest.isoformat()) if oldest else None
 
 
 def _largest(doc: dict, top: int = 5) -> list[dict]:

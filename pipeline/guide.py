@@ -15,7 +15,6 @@ when a reader drops or re-weights criteria, so the data are embedded in the page
 from __future__ import annotations
 
 import json
-import math
 from functools import cache
 from pathlib import Path
 
@@ -24,9 +23,10 @@ import pandas as pd
 import yaml
 
 from . import REPO_ROOT
-from .claims import CASE_METRICS, TRAINING_METRICS, ClaimError, check_predicate, parse_cells
+from .claims import CASE_METRICS, ClaimError, check_predicate, direction
 from .ecosystem import FIGURES
 from .frameworks import FRAMEWORKS
+from .verdicts import ecosystem_figures, select_cells
 
 SCENARIOS_FILE = REPO_ROOT / "site_data" / "scenarios.yaml"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "scenarios.schema.json"
@@ -79,11 +79,9 @@ def load(path: Path = SCENARIOS_FILE, workloads: dict | None = None, sources: se
 
 
 def _better(crit: dict) -> str:
-    if "workload" in crit:
-        return TRAINING_METRICS.get(crit["metric"]) or CASE_METRICS[crit["metric"]][1]
-    if "ecosystem" in crit:
-        return FIGURES[crit["ecosystem"]].better
-    return ERGONOMICS[crit["ergonomics"]][1]
+    if "ergonomics" in crit:
+        return ERGONOMICS[crit["ergonomics"]][1]
+    return direction(crit)
 
 
 def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, str]]:
@@ -100,11 +98,7 @@ def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, 
     mine = frame[(frame["machine_id"] == machine) & (frame["workload"] == crit["workload"])
                  & (frame["status"] == "ok")].dropna(subset=[column])
     if "cells" in crit:
-        keep = parse_cells(crit["cells"])
-        # a boolean Series, not a list: an empty list would select zero columns
-        mask = pd.Series([any(r.framework == f and (m is None or r.mode == m) for f, m in keep)
-                          for r in mine.itertuples()], index=mine.index, dtype=bool)
-        mine = mine[mask]
+        mine = select_cells(mine, crit["cells"])
     out = {}
     for framework, group in mine.groupby("framework"):
         row = group.loc[group[column].idxmax() if _better(crit) == "higher" else group[column].idxmin()]
@@ -121,12 +115,7 @@ def values(crit: dict, tables: dict, machine: str, ecosystem: dict, ergonomics: 
             out[framework] = {"value": value, "detail": cell, "evidence": evidence}
     elif "ecosystem" in crit:
         figure = FIGURES[crit["ecosystem"]]
-        if figure.kind == "snapshot":
-            figures = ecosystem.get("snapshot", {}).get("frameworks", {})
-        else:
-            doc = ecosystem.get("live", {}).get(machine, {})
-            figures = {fw: e.get("figures", {}) for fw, e in doc.get("frameworks", {}).items()}
-        for framework, entries in figures.items():
+        for framework, entries in ecosystem_figures(ecosystem, figure.kind, machine).items():
             value = (entries.get(figure.name) or {}).get("value")
             if isinstance(value, (int, float)):
                 out[framework] = {"value": float(value), "detail": figure.title,
@@ -205,6 +194,3 @@ def evaluate(doc: dict, tables: dict, ecosystem: dict, ergonomics: pd.DataFrame)
         out.append({**scenario, "machines": per_machine})
     return out
 
-
-def finite(value) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)

@@ -9,7 +9,6 @@ that no measurement can settle gets one row naming the source that would.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +29,7 @@ def _cells_label(items: list[str]) -> str:
     return ", ".join(out)
 
 
-def _select(frame: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+def select_cells(frame: pd.DataFrame, items: list[str]) -> pd.DataFrame:
     mask = pd.Series(False, index=frame.index)
     for framework, mode in parse_cells(items):
         hit = frame["framework"] == framework
@@ -121,13 +120,13 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
             metric = pred.get(metric_key, pred["metric"])
             case = pred.get(case_key, pred.get("case"))
             if case is None:
-                column, rows_side = f"{metric}.median", _select(mine, pred[side])
+                column, rows_side = f"{metric}.median", select_cells(mine, pred[side])
                 if column not in rows_side:
                     column = metric
                 what = f"in {pred['workload']}"
             else:
                 column = CASE_METRICS[metric][0]
-                rows_side = _select(mine[mine["case"] == case], pred[side]) if not mine.empty else mine
+                rows_side = select_cells(mine[mine["case"] == case], pred[side]) if not mine.empty else mine
                 what = f"in {pred['workload']}/{case}"
             sides.append(_best(rows_side, column, direction(pred, metric), pred[side], what))
         a, b = sides
@@ -159,10 +158,10 @@ def _ecosystem_rows(claim: dict, ecosystem: dict) -> list[dict]:
     figure = FIGURES[pred["ecosystem"]]
     evidence = f"ecosystem.md#{figure.name.replace('_', '-')}"
     if figure.kind == "snapshot":
-        sources = [(PUBLIC, ecosystem.get("snapshot", {}).get("frameworks", {}), "in the snapshot")]
+        sources = [(PUBLIC, ecosystem_figures(ecosystem, "snapshot"), "in the snapshot")]
     else:
-        sources = [(machine, {fw: entry.get("figures", {}) for fw, entry in doc.get("frameworks", {}).items()},
-                    f"on {machine}") for machine, doc in sorted(ecosystem.get("live", {}).items())]
+        sources = [(machine, ecosystem_figures(ecosystem, "live", machine), f"on {machine}")
+                   for machine in sorted(ecosystem.get("live", {}))]
     rows = []
     for machine, figures, where in sources:
         a = _ecosystem_side(figures, pred["a"], figure.name, where)
@@ -195,6 +194,14 @@ def judge(doc: dict, tables: dict, ecosystem: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=COLUMNS)
 
 
+def ecosystem_figures(ecosystem: dict, kind: str, machine: str | None = None) -> dict[str, dict]:
+    """framework -> {figure: entry}: the snapshot's figures, or one machine's live ones."""
+    if kind == "snapshot":
+        return ecosystem.get("snapshot", {}).get("frameworks", {})
+    doc = ecosystem.get("live", {}).get(machine, {})
+    return {fw: entry.get("figures", {}) for fw, entry in doc.get("frameworks", {}).items()}
+
+
 def load_ecosystem(data_dir: Path) -> dict:
     """The stored snapshot (validated) and every machine's live measurement."""
     from .ecosystem import snapshot
@@ -213,7 +220,3 @@ def summary(verdicts: pd.DataFrame) -> dict[str, int]:
                                                       else FAILS if (v == FAILS).any() and not (v == HOLDS).any()
                                                       else "mixed" if (v == HOLDS).any() else UNMEASURABLE)
     return {k: int(v) for k, v in counts.value_counts().items()}
-
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value))
