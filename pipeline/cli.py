@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import yaml
 
 from . import config as config_mod
 from . import hardware, results
+from .contract import PROFILES
 from .frameworks import FRAMEWORKS
 from .registry import WorkloadError
 
@@ -63,21 +63,9 @@ def cmd_cells(ns) -> int:
 
 def cmd_detect(ns) -> int:
     """Describe this machine and ask each installed framework what devices it sees."""
-    info = hardware.describe()
-    seen = {}
-    for name, fw in FRAMEWORKS.items():
-        if not fw.installed():
-            seen[name] = {"installed": False}
-            continue
-        code = (f"import json; from pipeline.frameworks import {name}_backend as b; "
-                f"print(json.dumps(b.visible_accelerators()))")
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-        if proc.returncode == 0:
-            seen[name] = {"installed": True, "versions": fw.versions(),
-                          "accelerators": json.loads(proc.stdout.strip().splitlines()[-1])}
-        else:
-            seen[name] = {"installed": True, "versions": fw.versions(), "error": proc.stderr[-500:]}
-    info["frameworks"] = seen
+    from .harness import detect
+
+    info = detect()
     results.write_atomic(Path(ns.out), info)
     print(json.dumps(info, indent=1))
     return 0
@@ -110,7 +98,7 @@ def describe(result: dict) -> str:
         thr = metrics["train_throughput"]["summary"]
         line += (f", train {thr['median']:,.0f} {metrics['train_throughput']['unit']} [{thr['ci_low']:,.0f},"
                  f" {thr['ci_high']:,.0f}] over {len(result['processes'])} process(es),"
-                 f" first step {metrics['time_to_first_step']['value']:.2f} s,"
+                 f" first step {(metrics.get('time_to_first_step') or {}).get('value') or 0:.2f} s (cold),"
                  f" accuracy {metrics['accuracy']['value']:.3f}")
     elif result["status"] == "ok":
         line += f" over {len(result['processes'])} process(es)"
@@ -123,6 +111,43 @@ def describe(result: dict) -> str:
     if result["status"] != "ok":
         line += f" ({result['reason']})\n--- stderr tail ---\n{result['stderr_tail'][-1500:]}"
     return line
+
+
+def cmd_budget(ns) -> int:
+    """The 5 ms rule and the compute (and, from a run's log, overhead) estimate of a profile."""
+    from . import budget
+
+    cfg = config_mod.load(Path(ns.config), {"profile": ns.profile, "measure": False,
+                                            "frameworks": ns.frameworks.split(","), **_overrides(ns.set)})
+    accelerators = budget.load_accelerators(Path(ns.accelerators))
+    if ns.accelerator not in accelerators:
+        raise budget.AcceleratorError(f"{ns.accelerators}: field accelerators: no entry {ns.accelerator!r} "
+                                      f"(known: {', '.join(accelerators)})")
+    log = json.loads(Path(ns.log).read_text()) if ns.log else None
+    cells = [c for c in config_mod.check(cfg, source=ns.config)
+             if set(FRAMEWORKS[c.framework].needs(c.mode)) <= set(cfg["frameworks"])]
+    rows = budget.plan(config_mod.selected_workloads(cfg), cells, ns.profile,
+                       config_mod.processes(cfg), accelerators[ns.accelerator], log)
+    print(budget.table(rows, accelerators[ns.accelerator], ns.budget_s))
+    return 0 if all(r["meets_5ms"] for r in rows) else 1
+
+
+def cmd_run_suite(ns) -> int:
+    """Every cell of a profile, processes in rounds, without Snakemake (a lent GPU machine)."""
+    from .suite import Suite, summary
+
+    overrides = {"profile": ns.profile, **_overrides(ns.set)}
+    if ns.timeout is not None:
+        overrides["timeout_s"] = ns.timeout
+    if ns.processes is not None:
+        overrides["processes"] = {**config_mod.load(Path(ns.config))["processes"], ns.profile: ns.processes}
+    cfg = config_mod.load(Path(ns.config), overrides)
+    suite = Suite(cfg, Path(ns.out), source=ns.config, budget_s=ns.budget_s, warm_cache=not ns.cold_cache,
+                  timer_check=not ns.no_timer_check, echo=lambda line: print(line, flush=True))
+    log = suite.run()
+    print(summary(log))
+    print(f"results under {Path(ns.out) / 'results' / suite.machine}; log {suite.log_path}")
+    return 0
 
 
 def cmd_merge(ns) -> int:
@@ -236,7 +261,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--workload", required=True)
     sp.add_argument("--framework", required=True)
     sp.add_argument("--mode", required=True)
-    sp.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
+    sp.add_argument("--profile", default="default", choices=PROFILES)
     sp.add_argument("--out", required=True)
     sp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "tpu"])
     sp.add_argument("--threads", default="all", type=lambda v: v if v == "all" else int(v))
@@ -248,6 +273,27 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--options", default="{}", type=json.loads,
                     help="extra make_problem() keywords as JSON, e.g. a local data set's folder")
     sp.add_argument("--workloads-dir", default=None, help=argparse.SUPPRESS)
+
+    sp = sub.add_parser("run-suite", help=cmd_run_suite.__doc__)
+    with_config(sp)
+    sp.add_argument("--profile", default="gpu", choices=PROFILES)
+    sp.add_argument("--out", required=True, help="a data folder: results/, machines/, timer_check/, runs/")
+    sp.add_argument("--budget-s", type=float, default=None, help="start no process after this many seconds")
+    sp.add_argument("--timeout", type=float, default=None, help="per-process timeout (default: the config's)")
+    sp.add_argument("--processes", type=int, default=None, help="processes per cell (default: the config's)")
+    sp.add_argument("--cold-cache", action="store_true",
+                    help="a fresh compile cache for every process (default: later processes reuse the first's)")
+    sp.add_argument("--no-timer-check", action="store_true", help="skip the timer check")
+
+    sp = sub.add_parser("budget", help=cmd_budget.__doc__)
+    with_config(sp)
+    sp.add_argument("--profile", default="gpu", choices=PROFILES)
+    sp.add_argument("--accelerator", default="nvidia-h200", help="an entry of the accelerators table")
+    sp.add_argument("--accelerators", default="site_data/accelerators.yaml")
+    sp.add_argument("--frameworks", default="torch,jax,keras",
+                    help="the frameworks the accelerator machine has (the H200 image has no TensorFlow)")
+    sp.add_argument("--log", default=None, help="a run-suite log: its per-process durations as overheads")
+    sp.add_argument("--budget-s", type=float, default=None, help="the budget to set the estimate against")
 
     sp = sub.add_parser("merge", help=cmd_merge.__doc__)
     sp.add_argument("--out", required=True)
@@ -290,7 +336,7 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run, "merge": cmd_merge,
-    "timer-check": cmd_timer_check,
+    "timer-check": cmd_timer_check, "run-suite": cmd_run_suite, "budget": cmd_budget,
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
     "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "ergonomics": cmd_ergonomics,
 }
@@ -309,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _input_errors() -> tuple[type[Exception], ...]:
     """Bad input (named file and field), as opposed to a bug, which keeps its traceback."""
+    from .budget import AcceleratorError
     from .claims import ClaimError
     from .ecosystem.snapshot import SnapshotError
 
-    return config_mod.ConfigError, WorkloadError, results.ResultError, ClaimError, SnapshotError
+    return (config_mod.ConfigError, WorkloadError, results.ResultError, ClaimError, SnapshotError,
+            AcceleratorError)

@@ -84,7 +84,7 @@ def processes(config: dict) -> int:
 
 
 #: fresh processes timing each framework's import, per profile, where config says nothing
-IMPORT_RUNS = {"smoke": 3, "default": 7, "full": 11}
+IMPORT_RUNS = {"smoke": 3, "default": 7, "full": 11, "gpu": 3}
 
 
 def import_runs(config: dict) -> int:
@@ -132,8 +132,13 @@ def check(config: dict, source: str = str(CONFIG_PATH)) -> list[Cell]:
     for name in config.get("workload_options") or {}:
         if name not in known:
             raise ConfigError(f"{source}: field workload_options.{name}: no workload folder named {name!r}")
-    # a workload without a framework's implementation file has no cell for it; its
-    # page says "not implemented"
+    return cells_of(config, workloads)
+
+
+def cells_of(config: dict, workloads: dict[str, Workload]) -> list[Cell]:
+    """The cells of ``workloads`` under the config's frameworks and modes. A workload
+    without a framework's implementation file has no cell for it; its page says
+    "not implemented"."""
     return [
         Cell(name, framework, mode)
         for name, workload in workloads.items()

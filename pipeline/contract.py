@@ -57,6 +57,10 @@ NEUTRAL_FILE = "workload.py"
 DECLARATION_FILE = "workload.yaml"
 TRAINING = "training"
 PRECISIONS = ("fp32", "bf16")
+#: Sizes a workload declares in ``workload.yaml``: ``smoke`` (seconds per cell, the
+#: tests), ``default`` (the main job on a 2-core CPU), ``full`` (long GPU runs) and
+#: ``gpu`` (the whole suite on one GPU within a few minutes; see ``pipeline/budget.py``).
+PROFILES = ("smoke", "default", "full", "gpu")
 
 
 @dataclass
@@ -76,6 +80,14 @@ class Case:
     #: Relative tolerance of the output against the reference and the other
     #: frameworks; None uses the workload's ``tolerance.output_rtol``.
     rtol: float | None = None
+    #: Model FLOPs of one call where the workload counts them (the GPU profile's
+    #: budget sizes samples from them); None where not counted. A case whose
+    #: ``unit`` is "FLOP" does ``work`` FLOPs.
+    flops: float | None = None
+
+    @property
+    def flops_per_call(self) -> float | None:
+        return self.work if self.unit == "FLOP" else self.flops
 
 
 @dataclass

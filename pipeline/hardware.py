@@ -26,23 +26,60 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown cpu"
 
 
-def nvidia_gpus() -> list[dict]:
-    """GPUs as the driver reports them; empty where there is no NVIDIA driver."""
-    if not shutil.which("nvidia-smi"):
-        return []
-    query = "name,memory.total,driver_version"
+#: nvidia-smi query fields beyond name, memory and driver: clocks now and at most
+#: (MHz) and the power limit (W), stored where the driver can read them
+GPU_CLOCK_FIELDS = {
+    "clocks.sm": "sm_clock_mhz", "clocks.max.sm": "sm_clock_max_mhz",
+    "clocks.mem": "memory_clock_mhz", "clocks.max.mem": "memory_clock_max_mhz",
+    "power.limit": "power_limit_w",
+}
+
+
+def _smi(*args: str) -> str | None:
     try:
-        out = subprocess.run(
-            ["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=30, check=True,
-        ).stdout
+        return subprocess.run(["nvidia-smi", *args], capture_output=True, text=True, timeout=30,
+                              check=True).stdout
     except (subprocess.SubprocessError, OSError):
-        return []
+        return None
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:  # "[N/A]", "[Not Supported]"
+        return None
+
+
+def parse_gpu_query(out: str, cuda: str | None) -> list[dict]:
+    """Rows of ``nvidia-smi --query-gpu=name,memory.total,driver_version,<clocks>``."""
     gpus = []
     for line in out.strip().splitlines():
-        name, memory, driver = (part.strip() for part in line.split(","))
-        gpus.append({"kind": "cuda", "name": name, "memory_mib": int(float(memory)), "driver": driver})
+        parts = [part.strip() for part in line.split(",")]
+        if len(parts) < 3:
+            continue
+        name, memory, driver, *rest = parts
+        gpu = {"kind": "cuda", "name": name, "memory_mib": int(_number(memory) or 0), "driver": driver,
+               "cuda_driver_version": cuda}
+        for key, text in zip(GPU_CLOCK_FIELDS.values(), rest, strict=False):
+            gpu[key] = _number(text)
+        gpus.append(gpu)
     return gpus
+
+
+def nvidia_gpus() -> list[dict]:
+    """GPUs as the driver reports them, with the CUDA version the driver supports
+    and the clocks where readable; empty where there is no NVIDIA driver."""
+    if not shutil.which("nvidia-smi"):
+        return []
+    query = ",".join(["name", "memory.total", "driver_version", *GPU_CLOCK_FIELDS])
+    out = _smi(f"--query-gpu={query}", "--format=csv,noheader,nounits")
+    if out is None:  # an older driver without one of the clock fields
+        out = _smi("--query-gpu=name,memory.total,driver_version", "--format=csv,noheader,nounits")
+    if out is None:
+        return []
+    banner = _smi() or ""
+    found = re.search(r"CUDA Version:\s*([\d.]+)", banner)
+    return parse_gpu_query(out, found[1] if found else None)
 
 
 def tpu_present() -> bool:

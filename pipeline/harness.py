@@ -9,6 +9,7 @@ stderr; other cells' files are never touched.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -89,17 +90,27 @@ def _run_child(args: dict, timeout_s: float, memory_limit_mb: int) -> tuple[dict
                 "knobs": {"threads": args["threads"]}}, tail, duration
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
 def run_process(workload: Workload, framework: str, mode: str, profile: str, index: int = 0,
                 device: str = "auto", threads: int = 1, seed: int = 0, timeout_s: float = 1200,
-                memory_limit_mb: int | None = None, options: dict | None = None) -> dict:
+                memory_limit_mb: int | None = None, options: dict | None = None,
+                compile_cache: str | None = None) -> dict:
     """One measured process, as a result with a single entry in ``processes``.
-    ``options`` are extra ``make_problem`` keywords from the config (a local data set)."""
+    ``options`` are extra ``make_problem`` keywords from the config (a local data set);
+    ``compile_cache`` a folder shared by the cell's processes (None: a fresh one)."""
     args = {"workload_dir": str(workload.folder), "framework": framework, "mode": mode, "profile": profile,
-            "device": device, "threads": threads, "seed": seed, "options": options or {}}
+            "device": device, "threads": threads, "seed": seed, "options": options or {},
+            "compile_cache": compile_cache}
+    started = _now()
     partial, tail, duration = _run_child(args, timeout_s, memory_limit_mb or default_memory_limit_mb())
     process = {"index": index, "status": partial["status"], "reason": partial["reason"],
                "duration_s": duration, "stderr_tail": tail,
-               "samples": (partial.get("timing") or {}).get("samples_taken", 0)}
+               "samples": (partial.get("timing") or {}).get("samples_taken", 0),
+               "started_at": started, "ended_at": _now(),
+               "compile_cache": (partial.get("knobs") or {}).get("env", {}).get("compile_cache")}
     return {
         "schema_version": SCHEMA_VERSION,
         "workload": workload.name,
@@ -114,6 +125,43 @@ def run_process(workload: Workload, framework: str, mode: str, profile: str, ind
         "processes": [process],
         "provenance": provenance.collect(workload.source_files(framework)),
     }
+
+
+def not_installed(workload: Workload, framework: str, mode: str, profile: str, missing: str) -> dict:
+    """The result of a cell whose framework (or Keras backend) this machine lacks:
+    recorded as unsupported with the reason, never as a failure, and nothing started."""
+    reason = f"{missing} is not installed on this machine"
+    process = {"index": 0, "status": "unsupported", "reason": reason, "duration_s": 0.0, "stderr_tail": "",
+               "samples": 0, "started_at": _now(), "ended_at": _now(), "compile_cache": None}
+    return {
+        "schema_version": SCHEMA_VERSION, "workload": workload.name, "framework": framework, "mode": mode,
+        "profile": profile, "machine_id": hardware.machine_id(), "status": "unsupported", "reason": reason,
+        "stderr_tail": "", "duration_s": 0.0, "timing": None, "metrics": {}, "device": None, "cases": {},
+        "knobs": {}, "processes": [process], "provenance": provenance.collect(workload.source_files(framework)),
+    }
+
+
+def detect() -> dict:
+    """This machine, and the devices each installed framework sees (each asked in
+    a process of its own, so no two frameworks share one)."""
+    from .frameworks import FRAMEWORKS
+
+    info = hardware.describe()
+    seen = {}
+    for name, fw in FRAMEWORKS.items():
+        if not fw.installed():
+            seen[name] = {"installed": False}
+            continue
+        code = (f"import json; from pipeline.frameworks import {name}_backend as b; "
+                f"print(json.dumps(b.visible_accelerators()))")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+        if proc.returncode == 0:
+            seen[name] = {"installed": True, "versions": fw.versions(),
+                          "accelerators": json.loads(proc.stdout.strip().splitlines()[-1])}
+        else:
+            seen[name] = {"installed": True, "versions": fw.versions(), "error": proc.stderr[-500:]}
+    info["frameworks"] = seen
+    return info
 
 
 def run_cell(workload: Workload, framework: str, mode: str, profile: str, out: Path, processes: int = 1,

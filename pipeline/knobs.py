@@ -19,8 +19,14 @@ THREAD_VARIABLES = (
 )
 
 
-def apply(threads: int) -> dict:
-    """Pin this process to ``threads`` CPUs and set the environment knobs."""
+def apply(threads: int, compile_cache: str | None = None) -> dict:
+    """Pin this process to ``threads`` CPUs and set the environment knobs.
+
+    ``compile_cache``: None gives the process a fresh, empty compile cache (every
+    first step is a cold compile); a folder shared by the processes of one cell
+    lets later processes reuse what the first one compiled (torch inductor and
+    triton, JAX's persistent cache; TensorFlow has none). Whether the folder held
+    anything when the process started is observed and recorded, not assumed."""
     available = sorted(os.sched_getaffinity(0))
     if threads > len(available):
         raise ValueError(f"asked for {threads} threads but only {len(available)} CPUs are available")
@@ -32,15 +38,23 @@ def apply(threads: int) -> dict:
     env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
     env["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    # cold compiles: inductor and triton get an empty cache folder per process;
-    # JAX and TF keep no persistent compile cache unless told to, and are not
-    cache = tempfile.mkdtemp(prefix="compile-cache-")
+    cache = compile_cache or tempfile.mkdtemp(prefix="compile-cache-")
+    # warm: some file is there (frameworks create empty folders even when they compile nothing)
+    warm = bool(compile_cache) and any(files for _, _, files in os.walk(cache))
     env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(cache, "inductor")
     env["TRITON_CACHE_DIR"] = os.path.join(cache, "triton")
-    os.environ.update(env)
-    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
+    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"):
         os.environ.pop(name, None)
+    if compile_cache:
+        # every compiled program is cached, however quick its compile was
+        env["JAX_COMPILATION_CACHE_DIR"] = os.path.join(cache, "jax")
+        env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+        env["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    os.environ.update(env)
 
     recorded = {k: v for k, v in env.items() if not k.endswith("CACHE_DIR")}
-    recorded["compile_cache"] = "fresh empty folder per process"
-    return {"threads": threads, "cpu_affinity": cpus, "env": recorded}
+    recorded["compile_cache"] = (("warm: shared with the cell's earlier processes" if warm
+                                  else "cold: shared folder, empty at start") if compile_cache
+                                 else "fresh empty folder per process")
+    return {"threads": threads, "cpu_affinity": cpus, "env": recorded, "warm_cache": warm}

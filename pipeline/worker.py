@@ -18,7 +18,7 @@ from . import hardware, knobs
 
 
 def measure(args: dict) -> dict:
-    applied = knobs.apply(args["threads"])
+    applied = knobs.apply(args["threads"], args.get("compile_cache"))
     from .frameworks import get
 
     fw = get(args["framework"])
@@ -47,7 +47,7 @@ def measure(args: dict) -> dict:
     partial["device"] = {"kind": kind, "name": name}
     session = Session(backend=backend, dev=dev, device_kind=kind,
                       native=hardware.native_precisions(kind, backend.bf16_supported(dev)),
-                      plan=dict(workload.profile(args["profile"])["timing"]))
+                      plan=dict(workload.profile(args["profile"])["timing"]), warm_cache=applied["warm_cache"])
     protocol = training if workload.is_training else operations
     try:
         outcome = protocol.measure(session, workload, problem, workload.implementation(fw.name), args["mode"])

@@ -4,6 +4,7 @@ real end-to-end smoke run in a copy of the repository that ends in a built site.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from pipeline import hardware
+from pipeline import hardware, results
 
 pytestmark = pytest.mark.workflow
 MACHINE = hardware.machine_id()
@@ -232,3 +233,56 @@ def test_site_only_run_measures_nothing(repo):
     jobs = planned_jobs(proc.stdout)
     assert "process" not in jobs and "cell" not in jobs and "timer_check" not in jobs and "ecosystem" not in jobs
     assert jobs["aggregate"] == 1 and jobs["site"] == 1
+
+
+def test_gpu_run_rehearsed_on_this_cpu(tmp_path):
+    """The prepared GPU command, `run-suite`, on this CPU at the smoke size with
+    TensorFlow hidden as on the GPU machine's image, two processes per cell so the
+    rounds and the shared compile cache are exercised: every cell the image can run
+    is ok, the others say what is missing, and the normal aggregation, `check`'s
+    result loading and `budget --log` accept what it wrote. Its duration is printed."""
+    out = tmp_path / "gpu-rehearsal"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures" / "without_tensorflow")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run-suite", "--profile", "smoke", "--processes", "2",
+         "--timeout", "600", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=3600, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    stored, refused = results.load_all(out)
+    assert refused == []
+    expected = {(c.workload, c.framework, c.mode) for c in smoke_cells()}
+    assert {(r["workload"], r["framework"], r["mode"]) for r in stored} == expected
+    def needs_tensorflow(r: dict) -> bool:
+        return r["framework"] == "tensorflow" or (r["framework"], r["mode"]) == ("keras", "tensorflow")
+
+    missing = [r for r in stored if needs_tensorflow(r)]
+    assert missing and all(r["status"] == "unsupported" for r in missing)
+    assert {r["reason"] for r in missing} == {"tensorflow is not installed on this machine"}
+    measured = [r for r in stored if not needs_tensorflow(r)]
+    assert {r["status"] for r in measured} == {"ok"}, {(r["workload"], r["framework"], r["mode"]): r["reason"]
+                                                       for r in measured if r["status"] != "ok"}
+    assert all([p["index"] for p in r["processes"]] == [0, 1] for r in measured)
+    # in rounds: every cell's first process before any second one
+    log = json.loads((out / "runs" / f"{MACHINE}-smoke.json").read_text())
+    indices = [p["index"] for p in log["processes"]]
+    assert indices == sorted(indices) and len(indices) == 2 * len(measured)
+    # the second process of a compiled cell found the first one's compile cache
+    for workload in ("mlp_digits", "transformer_lm"):
+        for cell in ("torch-compile", "jax-jit"):
+            result = next(r for r in measured if r["workload"] == workload and f"{r['framework']}-{r['mode']}" == cell)
+            assert result["processes"][0]["compile_cache"].startswith("cold"), (workload, cell)
+            assert result["processes"][1]["compile_cache"].startswith("warm"), (workload, cell)
+            assert len(result["metrics"]["time_to_first_step"]["per_process"]) == 1
+            assert result["metrics"]["time_to_first_step_warm_cache"]["value"] > 0
+    assert (out / "machines" / f"{MACHINE}.json").is_file() and (out / "timer_check" / f"{MACHINE}.json").is_file()
+
+    tables = tmp_path / "tables"
+    agg = run([sys.executable, "-m", "pipeline", "aggregate", "--data-dir", str(out), "--out-dir", str(tables)], ROOT)
+    assert agg.returncode == 0 and "0 file(s) refused" in agg.stdout, agg.stdout + agg.stderr
+    assert len(pd.read_csv(tables / "cells.csv")) == len(expected)
+    plan = run([sys.executable, "-m", "pipeline", "budget", "--log", str(out / "runs" / f"{MACHINE}-smoke.json"),
+                "--budget-s", "420"], ROOT)
+    assert plan.returncode == 0 and "Estimate with the log's start-up and compile times" in plan.stdout, plan.stdout
+    print(f"\nGPU rehearsal on {MACHINE} (smoke size, 2 processes per cell): {log['wall_s']:.0f} s; "
+          f"budget estimate for the gpu profile with these overheads:\n{plan.stdout}")

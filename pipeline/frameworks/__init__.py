@@ -33,7 +33,15 @@ class Framework:
         return importlib.import_module(f"pipeline.frameworks.{self.name}_backend")
 
     def installed(self) -> bool:
-        return importlib.util.find_spec(self.module) is not None
+        try:
+            return importlib.util.find_spec(self.module) is not None
+        except (ImportError, ValueError):  # a module that cannot even be located
+            return False
+
+    def needs(self, mode: str) -> tuple[str, ...]:
+        """The frameworks a mode runs on: itself, and for Keras its backend."""
+        backend = self.mode_env.get(mode, {}).get("KERAS_BACKEND")
+        return (self.name, backend) if backend else (self.name,)
 
     def versions(self) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
@@ -76,7 +84,7 @@ FRAMEWORKS: dict[str, Framework] = {
             modes=("jit",),
             mode_labels={"jit": "jax.jit"},
             module="jax",
-            distributions=("jax", "jaxlib", "flax", "optax"),
+            distributions=("jax", "jaxlib", "flax", "optax", "jax-cuda12-plugin", "jax-cuda13-plugin"),
             install_hint="pip install jax flax optax (CPU) or jax[cuda12]",
         ),
         Framework(
@@ -100,6 +108,11 @@ def get(name: str) -> Framework:
         return FRAMEWORKS[name]
     except KeyError:
         raise KeyError(f"unknown framework {name!r}; known: {', '.join(FRAMEWORKS)}") from None
+
+
+def missing(framework: str, mode: str) -> str | None:
+    """The first framework a cell needs that this machine lacks, or None."""
+    return next((name for name in FRAMEWORKS[framework].needs(mode) if not FRAMEWORKS[name].installed()), None)
 
 
 def all_versions() -> dict[str, str | None]:

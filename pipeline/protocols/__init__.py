@@ -29,6 +29,13 @@ class Session:
     #: precisions this device computes natively ("fp32", and "bf16" where it can)
     native: tuple[str, ...]
     plan: dict
+    #: the compile cache held what an earlier process of the cell compiled
+    warm_cache: bool = False
+
+    def first(self, name: str) -> str:
+        """The metric name of a first step or call: a warm-cache one is its own
+        metric, never pooled with cold ones."""
+        return f"{name}_warm_cache" if self.warm_cache else name
 
     def put(self, array):
         return self.backend.put(array, self.dev)

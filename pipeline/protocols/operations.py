@@ -70,7 +70,7 @@ def run_case(session: Session, problem, bench, name: str, case: Case, rtol: floa
     metrics.update({
         f"{name}/time": sampled("s", seconds),
         f"{name}/throughput": sampled(f"{case.unit}/s", [case.work / t for t in seconds]),
-        f"{name}/first_call": scalar("s", first_s),
+        session.first(f"{name}/first_call"): scalar("s", first_s),
         f"{name}/compilations": scalar("count", compiles_first),
         f"{name}/recompilations": scalar("count", session.compiles(bench) - before - compiles_first),
     })

@@ -62,7 +62,7 @@ def train_phase(session: Session, problem, impl, mode: str, precision: str) -> t
     metrics = {
         f"train_throughput{s}": sampled(f"{problem.unit}/s", [units / t for t in step_s]),
         f"train_step_time{s}": step_summary,
-        f"time_to_first_step{s}": scalar("s", first_s),
+        session.first(f"time_to_first_step{s}"): scalar("s", first_s),
         f"final_loss{s}": scalar("nats", values[-1]),
         f"compilations_first_step{s}": scalar("count", compiles_first),
         f"recompilations_steady_state{s}": scalar("count", recompiles),

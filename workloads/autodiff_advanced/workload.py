@@ -156,10 +156,14 @@ def make_problem(
     y = rng.integers(0, classes, batch).astype(np.int32)
     n_params = int(sum(w.size for w in weights.values()))
     v = rng.standard_normal(n_params).astype(np.float32)
+    # model FLOPs: a gradient is about three forward passes, a Hessian-vector
+    # product by forward-over-reverse about two gradients; the Python loop case is
+    # one call per example and measures call overhead, so its FLOPs are not counted
+    forward = float(sum(2 * i * o for i, o in layer_sizes(features, hidden, classes)))
 
     cases = {
         "per_example_grads": Case(
-            work=batch, unit="examples", repeat=repeat["per_example_grads"],
+            work=batch, unit="examples", repeat=repeat["per_example_grads"], flops=3.0 * forward * batch,
             description=f"(B, P) = ({batch}, {n_params}) per-example gradients, vectorised "
             "(vmap of grad / tape.jacobian)",
         ),
@@ -169,7 +173,7 @@ def make_problem(
             f"loop of {loop_batch} gradient calls",
         ),
         "hvp": Case(
-            work=batch, unit="examples", repeat=repeat["hvp"],
+            work=batch, unit="examples", repeat=repeat["hvp"], flops=6.0 * forward * batch,
             description=f"Hessian-vector product of the mean loss over {batch} examples, "
             "forward-over-reverse",
         ),
@@ -203,9 +207,7 @@ def make_problem(
             "batch": batch,
             "loop_batch": loop_batch,
         },
-        flops_per_example_forward=float(
-            sum(2 * i * o for i, o in layer_sizes(features, hidden, classes))
-        ),
+        flops_per_example_forward=forward,
         facts={
             "model": f"{features} -> {hidden} -> {hidden} -> {classes}, tanh, softmax cross-entropy",
             "parameters": n_params,

@@ -91,6 +91,17 @@ def init_weights(rng: np.random.Generator, vocab: int, positions: int, embed: in
     return weights
 
 
+def stream_flops(lengths: np.ndarray, batch: int, embed: int, hidden: int, classes: int) -> float:
+    """Model FLOPs of one pass (training, three times the forward) over batches of
+    the given (padded) lengths: per token the q, k, v projections (3 x 2 e^2),
+    attention scores and weighted sum (2 x 2 L e) and the ReLU projection (2 e h);
+    per sequence the classifier (2 h c)."""
+    lengths = np.asarray(lengths, dtype=np.float64)
+    per_token = 6.0 * embed * embed + 4.0 * lengths * embed + 2.0 * embed * hidden
+    forward = batch * (lengths * per_token + 2.0 * hidden * classes)
+    return float(3.0 * forward.sum())
+
+
 def make_problem(seed: int, vocab: int, embed: int, hidden: int, classes: int, batch: int,
                  n_batches: int, min_len: int, max_len: int, bucket: int, lr: float) -> Problem:
     rng = np.random.default_rng(seed)
@@ -105,11 +116,13 @@ def make_problem(seed: int, vocab: int, embed: int, hidden: int, classes: int, b
     cases = {
         "unpadded": Case(
             work=valid_tokens, unit="tokens",
+            flops=stream_flops(data["length_unpadded"], batch, embed, hidden, classes),
             description=f"{n_batches} SGD steps, each batch cut to its own length "
                         f"({distinct['unpadded']} distinct shapes, {min_len}-{max_len})",
         ),
         "bucketed": Case(
             work=valid_tokens, unit="tokens",
+            flops=stream_flops(data["length_bucketed"], batch, embed, hidden, classes),
             description=f"{n_batches} SGD steps, each batch padded up to a multiple of {bucket} "
                         f"({distinct['bucketed']} distinct shapes)",
         ),

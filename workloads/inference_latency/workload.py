@@ -98,6 +98,7 @@ def make_problem(seed: int, cnn: dict, lm: dict, train_steps: int, batch: int,
             unit="examples",
             latency=not throughput,
             repeat=batch_repeat if throughput else 1,
+            flops=spec["batch"] * subs[spec["net"]].flops_per_example_forward,
             description=_description(spec, subs[spec["net"]]),
         )
 
