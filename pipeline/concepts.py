@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from markupsafe import Markup
 
 from . import REPO_ROOT
 from .frameworks import FRAMEWORKS
@@ -356,20 +357,22 @@ def context(repo_root: Path = REPO_ROOT) -> dict:
                 continue
             start, end = locate(repo_root / ex.file, ex.symbol, ex.first, ex.last)
             link, link_text = _link(repo_root, ex.file)
+            # the concept prose is Markdown written in this module, the files are the
+            # repository's own: markup as built, not data
             tabs.append({
                 "framework": framework,
                 "label": fw.label,
-                "file": ex.file,
-                "symbol": ex.symbol,
+                "file": Markup(ex.file),
+                "symbol": Markup(ex.symbol),
                 "start": start,
                 "end": end,
-                "include": f'--8<-- "{ex.file}:{start}:{end}"',
-                "text": ex.text,
+                "include": Markup(f'--8<-- "{ex.file}:{start}:{end}"'),
+                "text": Markup(ex.text),
                 "link": link,
                 "link_text": link_text,
             })
             if ex.file not in sources:
                 sources.append(ex.file)
         concepts.append({"slug": concept.slug, "title": concept.title,
-                         "explanation": concept.explanation, "tabs": tabs})
+                         "explanation": Markup(concept.explanation), "tabs": tabs})
     return {"concepts": concepts, "sources": sorted(sources)}

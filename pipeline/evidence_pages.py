@@ -7,16 +7,17 @@ files, the claims ledger, the scenarios); ``pages.write_pages`` renders them.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
+from markupsafe import Markup
 
 from . import claims as claims_mod
 from . import guide
 from .ecosystem import FIGURES, snapshot
+from .escaping import json_for_script, md, md_link
 from .formats import fmt_bytes, fmt_duration, fmt_si
 from .frameworks import FRAMEWORKS
 from .verdicts import FAILS, HOLDS, UNMEASURABLE
@@ -181,8 +182,8 @@ def guide_context(scenarios: dict, evaluated: list[dict], claims_doc: dict, verd
                     elif f in c["values"]:
                         v = c["values"][f]
                         name = crit.get("metric") or crit.get("ecosystem") or crit.get("ergonomics")
-                        cells[f] = (f"[{fmt_value(name, v['value'])}]({v['evidence']}) · "
-                                    f"{c['scores'][f]:.2f}")
+                        cells[f] = (md_link(fmt_value(name, v["value"]), v["evidence"])
+                                    + Markup(" · ") + md(f"{c['scores'][f]:.2f}"))
                     else:
                         cells[f] = "0 (none)" if c["required"] else "–"
                 criteria.append({**c, "cells": cells})
@@ -203,8 +204,7 @@ def guide_context(scenarios: dict, evaluated: list[dict], claims_doc: dict, verd
                  "not_measurable": c["not_measurable"], "scores": c["scores"]} for c in m["criteria"]]}
             for m in s["machines"]]} for s in evaluated],
     }
-    data_json = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    return {"scenarios": shown, "frameworks": frameworks, "data_json": data_json}
+    return {"scenarios": shown, "frameworks": frameworks, "data_json": json_for_script(data)}
 
 
 def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> None:

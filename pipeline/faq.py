@@ -8,17 +8,24 @@ machine says so.
 from __future__ import annotations
 
 import pandas as pd
+from markupsafe import Markup
 
+from .escaping import code, md, md_link
 from .formats import fmt_duration
 
 TRAINING = ("cnn_cifar", "transformer_lm", "mlp_digits")
+
+
+def _where(machine: str, workload: str) -> Markup:
+    """``machine``, linked workload: the head of an answer line, every value escaped."""
+    return code(machine) + Markup(", ") + md_link(workload, f"workloads/{workload}.md#on-{machine}")
 
 
 def _ok(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[cells["status"] == "ok"] if not cells.empty else cells
 
 
-def fastest_training(cells: pd.DataFrame) -> list[str]:
+def fastest_training(cells: pd.DataFrame) -> list[Markup]:
     out = []
     for (machine, workload), group in _ok(cells).groupby(["machine_id", "workload"]):
         if "train_throughput.median" not in group or group["train_throughput.median"].isna().all():
@@ -28,12 +35,12 @@ def fastest_training(cells: pd.DataFrame) -> list[str]:
         top = best.iloc[0]
         others = ", ".join(f"{r['cell']} {top['train_throughput.median'] / r['train_throughput.median']:.2f}x slower"
                            for r in best.iloc[1:].to_dict("records"))
-        out.append(f"`{machine}`, [{workload}](workloads/{workload}.md#on-{machine}): **{top['cell']}** "
-                   f"({top['train_throughput.median']:,.0f} {top['unit']}/s); best mode of the others: {others}.")
+        out.append(_where(machine, workload) + Markup(": **") + md(top["cell"]) + Markup("** ") + md(
+            f"({top['train_throughput.median']:,.0f} {top['unit']}/s); best mode of the others: {others}."))
     return out
 
 
-def compile_payoff(cells: pd.DataFrame) -> list[str]:
+def compile_payoff(cells: pd.DataFrame) -> list[Markup]:
     out = []
     ok = _ok(cells)
     for (machine, workload), group in ok.groupby(["machine_id", "workload"]):
@@ -49,11 +56,11 @@ def compile_payoff(cells: pd.DataFrame) -> list[str]:
                 parts.append(f"{c['cell']} {ratio:.2f}x eager's throughput, first step "
                              f"{fmt_duration(c['time_to_first_step'])} vs {fmt_duration(e['time_to_first_step'])}")
         if parts:
-            out.append(f"`{machine}`, [{workload}](workloads/{workload}.md#on-{machine}): " + "; ".join(parts) + ".")
+            out.append(_where(machine, workload) + Markup(": ") + md("; ".join(parts) + "."))
     return out
 
 
-def serving(cases: pd.DataFrame) -> list[str]:
+def serving(cases: pd.DataFrame) -> list[Markup]:
     out = []
     if cases.empty:
         return out
@@ -70,42 +77,43 @@ def serving(cases: pd.DataFrame) -> list[str]:
         if not lite.empty:
             parts.append(f"the CNN converted to LiteRT: {fmt_duration(lite.iloc[0]['time.median'])}")
         if parts:
-            out.append(f"`{machine}` ([numbers](workloads/inference_latency.md#on-{machine})): " + "; ".join(parts)
-                       + ".")
+            out.append(code(machine) + Markup(" (") + md_link("numbers", f"workloads/inference_latency.md#on-{machine}")
+                       + Markup("): ") + md("; ".join(parts) + "."))
     return out
 
 
-def bf16(cells: pd.DataFrame) -> list[str]:
+def bf16(cells: pd.DataFrame) -> list[Markup]:
     out = []
     for machine, group in cells.groupby("machine_id") if not cells.empty else []:
         if "train_throughput_bf16.median" not in group or group["train_throughput_bf16.median"].isna().all():
-            out.append(f"`{machine}`: not measured: bf16 is measured only where the device computes it natively.")
+            out.append(code(machine) + md(": not measured: bf16 is measured only where the device computes it "
+                                          "natively."))
             continue
         rows = group.dropna(subset=["train_throughput_bf16.median"])
         parts = [f"{r['workload']} {r['cell']} {r['train_throughput_bf16.median'] / r['train_throughput.median']:.2f}x"
                  for r in rows.to_dict("records")]
-        out.append(f"`{machine}`: bf16 throughput relative to fp32: " + ", ".join(parts) + ".")
+        out.append(code(machine) + md(": bf16 throughput relative to fp32: " + ", ".join(parts) + "."))
     return out
 
 
-def hardware(cells: pd.DataFrame) -> list[str]:
+def hardware(cells: pd.DataFrame) -> list[Markup]:
     out = []
     for machine, group in cells.groupby("machine_id") if not cells.empty else []:
         kinds = sorted(set(group["device_kind"].dropna()))
         names = sorted(set(group["device_name"].dropna()))
-        out.append(f"`{machine}`: measured on {', '.join(kinds) or 'no device'} ({'; '.join(names)}).")
+        out.append(code(machine) + md(f": measured on {', '.join(kinds) or 'no device'} ({'; '.join(names)})."))
     return out
 
 
-def agreement(cells: pd.DataFrame) -> list[str]:
+def agreement(cells: pd.DataFrame) -> list[Markup]:
     out = []
     ok = _ok(cells)
     for (machine, workload), group in ok.groupby(["machine_id", "workload"]):
         if "accuracy" not in group or group["accuracy"].isna().all():
             continue
         acc, loss = group["accuracy"].dropna(), group["final_loss"].dropna()
-        out.append(f"`{machine}`, {workload}: accuracy {acc.min():.3f}–{acc.max():.3f}, final loss "
-                   f"{loss.min():.3f}–{loss.max():.3f} across {len(group)} cells.")
+        out.append(code(machine) + md(f", {workload}: accuracy {acc.min():.3f}–{acc.max():.3f}, final loss "
+                                      f"{loss.min():.3f}–{loss.max():.3f} across {len(group)} cells."))
     return out
 
 

@@ -14,6 +14,9 @@ from pathlib import Path, PurePosixPath
 
 import jinja2
 import nbformat
+from markupsafe import Markup
+
+from . import escaping
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "notebook.md.j2"
@@ -94,27 +97,24 @@ def context(notebook_path: Path | str, docs_dir: Path | str, page: str = PAGE) -
     link = PurePosixPath(os.path.relpath(in_docs, page_dir if page_dir != "." else ".")).as_posix()
     title, intro, grouped = steps(notebook_path)
     repo_path = (PurePosixPath(docs_dir.name) / in_docs).as_posix()
+    # the notebook is a page of the docs written by hand: its text is Markdown as
+    # written, and its paths come from the file system, not from data
     return {
         "notebook_title": title,
-        "intro": _demote(intro),
-        "notebook_link": link,
-        "notebook_repo_path": repo_path,
-        "notebook_name": notebook_path.name,
-        "steps": grouped,
+        "intro": Markup(_demote(intro)),
+        "notebook_link": Markup(link),
+        "notebook_repo_path": Markup(repo_path),
+        "notebook_name": Markup(notebook_path.name),
+        "steps": [{"markdown": Markup(step["markdown"]), "code": [Markup(c) for c in step["code"]]}
+                  for step in grouped],
         "code_cells": code_cells(notebook_path),
         "markdown_cells": markdown_cells(notebook_path),
     }
 
 
 def _env() -> jinja2.Environment:
-    # the same settings as pipeline.pages._env, which renders this template in the generator
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    # the same environment as pipeline.pages._env, which renders this template in the generator
+    return escaping.environment(TEMPLATES)
 
 
 def render(notebook_path: Path | str, docs_dir: Path | str, page: str = PAGE) -> str:

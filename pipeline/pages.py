@@ -15,8 +15,9 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
-from . import results
+from . import escaping, results
 from .aggregate import read_tables
 from .charts import SAMPLED, chart_stem
 from .compare import break_even, comparisons
@@ -40,31 +41,27 @@ CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label"
                 "compilations", "recompilations", "error"}
 
 
-def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> str | None:
+def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> Markup | None:
     """A div the page script fills from the inline Vega-Lite spec; the SVG stays as
-    the fallback when JavaScript is off or the spec cannot render."""
+    the fallback when JavaScript is off or the spec cannot render. The stem names a
+    machine, so it is escaped for the attribute and the path it sits in."""
     spec_path = docs_dir / CHARTS_URL / f"{stem}.json"
     if not spec_path.is_file():
         return None
     # allow_nan=False: a NaN in a spec would break the page's JSON parser; fail here instead
-    spec = json.dumps(json.loads(spec_path.read_text()), separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    spec = escaping.json_for_script(json.loads(spec_path.read_text()))
     prefix = "../" * depth
-    return (
-        f'<div class="vega-chart" data-chart="{stem}">\n'
-        f'<img class="vega-fallback" src="{prefix}{CHARTS_URL}/{stem}.svg" alt="{alt_text}">\n'
+    return Markup(
+        f'<div class="vega-chart" data-chart="{escaping.attr(stem)}">\n'
+        f'<img class="vega-fallback" src="{escaping.url(f"{prefix}{CHARTS_URL}/{stem}.svg")}" '
+        f'alt="{escaping.attr(alt_text)}">\n'
         f'<script type="application/json" class="vega-spec">{spec}</script>\n'
         f"</div>"
     )
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = escaping.environment(TEMPLATES)
     env.filters["fmt"] = fmt
     env.filters["fmt_bytes"] = fmt_bytes
     env.filters["fmt_si"] = fmt_si
@@ -166,7 +163,8 @@ def workload_context(workload, tables: dict, docs_dir: Path, threshold: float, a
         "w": workload,
         "spec": workload.spec,
         "sections": sections,
-        "code_tabs": [{"label": label, "path": f"workloads/{workload.name}/{name}"} for label, name in files],
+        # paths the snippets extension includes: a workload folder's name is an identifier
+        "code_tabs": [{"label": label, "path": Markup(f"workloads/{workload.name}/{name}")} for label, name in files],
         "modes": {f.label: [f.mode_labels[m] for m in f.modes] for f in FRAMEWORKS.values()
                   if workload.implements(f.name)},
         "not_implemented": [f.label for f in FRAMEWORKS.values() if not workload.implements(f.name)],

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from pipeline import ergonomics
+from pipeline import ergonomics, escaping
 from pipeline.concepts import CONCEPTS, SymbolNotFound, context, locate
 from pipeline.contract import IMPL_FILES
 from pipeline.ergonomics import count_lines, framework_apis, measure_file
@@ -360,8 +360,7 @@ def test_write_csv(tmp_path, monkeypatch, frame):
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return escaping.environment(TEMPLATES)  # the pages' own: every value escaped
 
 
 def test_ergonomics_page_renders(frame):
@@ -371,7 +370,7 @@ def test_ergonomics_page_renders(frame):
     assert "methods called on objects" in text and "not a verdict" in text
     assert "## MLP on handwritten digits" in text
     assert "(workloads/mlp_digits.md#the-code-that-ran)" in text
-    assert "    `torch.compile`, `torch.from_numpy`," in text  # the note's body is indented
+    assert "    <code>torch.compile</code>, <code>torch.from\\_numpy</code>," in text  # the note's body is indented
     assert text.count("??? note ") == len(frame)
     torch_row = next(r for r in ctx["table"] if r["workload"] == "mlp_digits" and r["framework"] == "torch")
     assert f"| PyTorch | {torch_row['lines']} | {torch_row['api_count']} |" in text

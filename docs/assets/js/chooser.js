@@ -40,7 +40,7 @@
     }
     function drawCriteria() {
       var cur = current();
-      critBox.innerHTML = "";
+      critBox.replaceChildren();
       if (!cur.m) return;
       cur.m.criteria.forEach(function (c, i) {
         var row = document.createElement("label");
@@ -63,12 +63,20 @@
         return parseFloat(el.value);
       });
       var ranking = rank(cur.m.criteria, weights, data.frameworks);
-      result.innerHTML = "";
+      result.replaceChildren();
       if (!ranking.length) { result.textContent = "No criterion with a measured value is selected."; return; }
+      // text nodes only: labels, machine ids and scenario ids come from data files
       var head = document.createElement("p");
-      head.innerHTML = "<strong>Recommended: " + ranking[0].label + "</strong> on " + cur.m.machine_id +
-        " (score " + ranking[0].score.toFixed(2) + "; 1.00 = best on every criterion). " +
-        "<a href=\"#" + cur.s.id + "\">Evidence for each criterion</a>.";
+      var strong = document.createElement("strong");
+      strong.textContent = "Recommended: " + ranking[0].label;
+      head.appendChild(strong);
+      head.appendChild(document.createTextNode(" on " + cur.m.machine_id + " (score " +
+        ranking[0].score.toFixed(2) + "; 1.00 = best on every criterion). "));
+      var link = document.createElement("a");
+      link.href = "#" + encodeURIComponent(cur.s.id);
+      link.textContent = "Evidence for each criterion";
+      head.appendChild(link);
+      head.appendChild(document.createTextNode("."));
       result.appendChild(head);
       var list = document.createElement("ol");
       ranking.forEach(function (r) {
