@@ -191,9 +191,31 @@ def build_tables(all_results: list[dict], declared: dict | None = None,
     return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling}
 
 
+def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
+    """Cells whose training FLOP/s exceed their machine's measured ceiling (the best
+    matrix product there): a utilisation above 100% is a tampered or mis-counted
+    result, refused with its file and field."""
+    out = {}
+    for suffix in ("", "_bf16"):
+        column = f"utilisation{suffix}"
+        if cells.empty or column not in cells:
+            continue
+        for row in cells[cells[column] > 1.0].to_dict("records"):
+            key = (row["machine_id"], row["workload"], row["framework"], row["mode"])
+            path = results.result_path(data_dir, *key)
+            out[key] = (f"{path}: field metrics.achieved_flops{suffix}: {row[f'achieved_flops{suffix}']:.4g} FLOP/s "
+                        f"is {100 * row[column]:.0f}% of this machine's measured ceiling; at most 100% is possible")
+    return out
+
+
 def aggregate(data_dir: Path, out_dir: Path) -> tuple[pd.DataFrame, list[str]]:
     found, refused = results.load_all(data_dir)
     tables = build_tables(found)
+    impossible = over_ceiling(tables["cells"], Path(data_dir))
+    if impossible:
+        refused = refused + sorted(impossible.values())
+        found = [r for r in found if (r["machine_id"], r["workload"], r["framework"], r["mode"]) not in impossible]
+        tables = build_tables(found)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():

@@ -125,6 +125,9 @@ def parse_cells(items: list[str]) -> list[tuple[str, str | None]]:
 def check_predicate(pred: dict, workloads: dict) -> list[str]:
     """What is wrong with one predicate, as 'field: message' strings (empty when fine)."""
     problems = []
+    low, high = pred.get("at_least"), pred.get("at_most")
+    if low is not None and high is not None and low > high:
+        problems.append(f"at_most: {high:g} is below at_least {low:g}, so no measurement can satisfy it")
     sides = [("a", pred["a"])] + ([("b", pred["b"])] if "b" in pred else [])
     if "ecosystem" in pred:
         if pred["ecosystem"] not in FIGURES:

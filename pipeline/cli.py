@@ -32,12 +32,15 @@ def cmd_check(ns) -> int:
     cells = config_mod.check(cfg, source=ns.config)
     from .pages import missing_nav_entries
 
-    missing = missing_nav_entries(config_mod.selected_workloads(cfg))
+    selected = config_mod.selected_workloads(cfg)
+    missing = missing_nav_entries(selected)
     if missing:
         raise WorkloadError("mkdocs.yml: field nav: no entry for " + ", ".join(missing))
-    _, refused = results.load_all(Path(cfg["data_dir"]))
-    for line in refused:
-        print(f"warning: refused result: {line}", file=sys.stderr)
+    from .registry import check_deeply
+
+    problems = [p for name, w in selected.items() for p in check_deeply(w, config_mod.workload_options(cfg, name))]
+    if problems:
+        raise WorkloadError("\n".join(problems))
     from . import claims, guide
     from .ecosystem import snapshot
 
@@ -47,6 +50,13 @@ def cmd_check(ns) -> int:
     snap = Path(cfg["data_dir"]) / "ecosystem" / "snapshot.json"
     if snap.is_file():
         snapshot.load(snap)
+    # after the inputs: a refused result is reported with the rest of what check found
+    _, refused = results.load_all(Path(cfg["data_dir"]))
+    for line in refused:
+        print(f"error: refused result: {line}", file=sys.stderr)
+    if refused:
+        print(f"error: {len(refused)} result file(s) refused; fix or remove them", file=sys.stderr)
+        return 2
     workloads = sorted({c.workload for c in cells})
     print(f"ok: config {ns.config} (profile {cfg['profile']}), {len(workloads)} workload(s) "
           f"[{', '.join(workloads)}], {len(cells)} cell(s), machine {hardware.machine_id()}; "

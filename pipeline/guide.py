@@ -56,8 +56,12 @@ def load(path: Path = SCENARIOS_FILE, workloads: dict | None = None, sources: se
 
         workloads = discover()
     problems = []
+    seen: set[str] = set()
     for scenario in doc["scenarios"]:
         sid = scenario["id"]
+        if sid in seen:
+            problems.append(f"scenario {sid}: field id: used twice")
+        seen.add(sid)
         for source in scenario["sources"]:
             if sources is not None and source not in sources:
                 problems.append(f"scenario {sid}: field sources: no article with id {source!r} in claims.yaml")

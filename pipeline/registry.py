@@ -6,7 +6,9 @@ field before any cell runs, and a machine without one framework still lists the 
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
 import json
 import sys
 from dataclasses import dataclass
@@ -120,13 +122,37 @@ def load_workload(folder: Path) -> Workload:
                             f"{', '.join(IMPL_FILES.values())}")
     for path in [neutral, *impls]:
         text = path.read_text()
-        wanted = "def make_problem(" if path.name == NEUTRAL_FILE else "def build("
-        if wanted not in text:
-            raise WorkloadError(f"{path}: defines no {wanted.removeprefix('def ').rstrip('(')}()")
+        try:
+            tree = ast.parse(text, filename=str(path))
+        except SyntaxError as err:
+            raise WorkloadError(f"{path}: line {err.lineno}: does not parse: {err.msg}") from None
+        wanted = "make_problem" if path.name == NEUTRAL_FILE else "build"
+        if not any(isinstance(node, ast.FunctionDef) and node.name == wanted for node in tree.body):
+            raise WorkloadError(f"{path}: defines no {wanted}()")
     for name in spec.get("uses", []):
         if not (folder.parent / name / DECLARATION_FILE).is_file():
             raise WorkloadError(f"{decl}: field uses: no workload folder named {name!r} beside {folder.name}")
     return Workload(name=folder.name, folder=folder, spec=spec)
+
+
+def check_deeply(workload: Workload, options: dict | None = None) -> list[str]:
+    """What only importing the neutral module shows, before any cell runs: that it
+    imports, and that every profile's ``size`` (with the config's extra options)
+    binds to ``make_problem``'s signature. One message per problem, naming file and
+    field. Imports no framework."""
+    decl, neutral = workload.folder / DECLARATION_FILE, workload.folder / NEUTRAL_FILE
+    try:
+        make_problem = workload.neutral().make_problem
+    except Exception as err:  # noqa: BLE001 - any import failure is the contributor's to see
+        sys.modules.pop(f"workloads.{workload.name}.workload", None)
+        return [f"{neutral}: fails to import: {type(err).__name__}: {err}"]
+    problems = []
+    for profile, spec in workload.spec["profiles"].items():
+        try:
+            inspect.signature(make_problem).bind(0, **{**spec["size"], **(options or {})})
+        except TypeError as err:
+            problems.append(f"{decl}: field profiles.{profile}.size: make_problem() does not take it: {err}")
+    return problems
 
 
 def discover(root: Path = WORKLOADS_DIR) -> dict[str, Workload]:

@@ -1,12 +1,14 @@
 """Result files: one JSON per cell, written atomically, read back validated.
 
-A corrupt or foreign file is refused with its path and the offending field, and
-never takes the other results down with it.
+A corrupt, foreign or tampered file (a value out of its unit's range, a summary
+that its samples do not give) is refused with its path and the offending field,
+and never takes the other results down with it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from functools import cache
@@ -39,6 +41,73 @@ def validate(result: dict, source: str) -> None:
         raise ResultError(f"{source}: field {field}: {e.message}{more}")
 
 
+#: what a metric's unit allows: (lowest, highest, lowest allowed itself). A rate
+#: (a unit ending in "/s") is positive and below 1e18 per second; nothing measured
+#: on one machine comes near that.
+UNIT_RANGES = {
+    "s": (0.0, 1e6, False),
+    "fraction": (0.0, 1.0, True),
+    "count": (0.0, 1e9, True),
+    "bytes": (0.0, 1e15, True),
+    "nats": (0.0, 1e4, True),
+    "relative": (0.0, 1e6, True),
+    "logit": (0.0, 1e9, True),
+}
+RATE_RANGE = (0.0, 1e18, False)
+#: summary fields re-derived from the samples (``statistics.summarize``)
+DERIVED = ("n", "median", "q1", "q3", "min", "max", "ci_low", "ci_high", "cv")
+
+
+def _refuse(source: str, field: str, message: str) -> ResultError:
+    return ResultError(f"{source}: field {field}: {message}")
+
+
+def _check_number(value, unit: str, source: str, field: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _refuse(source, field, f"{value!r} is not a finite number")
+    low, high, low_ok = RATE_RANGE if unit.endswith("/s") else UNIT_RANGES.get(unit, (-math.inf, math.inf, True))
+    if value > high or value < low or (value == low and not low_ok):
+        bounds = f"{'[' if low_ok else '('}{low:g}, {high:g}]"
+        raise _refuse(source, field, f"{value!r} {unit} is outside {bounds}, the range of a {unit} value")
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def check_values(result: dict, source: str) -> None:
+    """What a schema cannot say: every metric value finite and in its unit's
+    range, and every summary the one its samples give."""
+    from .statistics import summarize
+
+    for name, metric in result.get("metrics", {}).items():
+        unit, where = metric["unit"], f"metrics.{name}"
+        values = metric.get("samples")
+        per_process = values is None
+        if per_process:
+            values = [v for v in metric["per_process"] if v is not None]
+        for i, v in enumerate(values):
+            _check_number(v, unit, source, f"{where}.{'per_process' if per_process else 'samples'}.{i}")
+        if metric["value"] is not None:
+            _check_number(metric["value"], unit, source, f"{where}.value")
+        elif not per_process:
+            raise _refuse(source, f"{where}.value", "a sampled metric needs its median")
+        summary = metric.get("summary")
+        if summary is None or not values:
+            continue
+        expected = summarize(values)
+        for key in DERIVED:
+            got, want = summary.get(key), expected[key]
+            if want is None and got is None:  # cv of a zero mean
+                continue
+            if isinstance(got, bool) or not isinstance(got, int | float) or want is None or not _same(got, want):
+                raise _refuse(source, f"{where}.summary.{key}",
+                              f"{got!r} does not match its {len(values)} sample(s), which give {want!r}")
+        if not per_process and not _same(metric["value"], expected["median"]):
+            raise _refuse(source, f"{where}.value", f"{metric['value']!r} is not the median of its samples "
+                                                    f"({expected['median']!r})")
+
+
 def write_atomic(path: Path, payload: dict) -> None:
     """Write JSON so that a reader never sees half a file, and a crash mid-write
     leaves the previous result in place."""
@@ -67,6 +136,7 @@ def load(path: Path, check_place: bool = True) -> dict:
     if not isinstance(result, dict):
         raise ResultError(f"{path}: field (top level): expected an object")
     validate(result, str(path))
+    check_values(result, str(path))
     if not check_place:
         return result
     expected = (path.parent.parent.name, path.parent.name, path.stem)

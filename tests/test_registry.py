@@ -152,3 +152,66 @@ def test_threads_never_exceed_the_affinity_mask():
     assert config_mod.threads({"threads": "all"}) == available
     assert config_mod.threads({"threads": 10_000}) == available
     assert config_mod.threads({"threads": 1}) == 1
+
+
+# -- what `python -m pipeline check` catches before any run --------------------------
+
+
+def test_an_implementation_that_does_not_parse_is_named_with_its_line(workload_copy):
+    impl = workload_copy / "jax_impl.py"
+    impl.write_text(impl.read_text() + "\ndef broken(:\n")
+    with pytest.raises(WorkloadError, match=r"mlp_copy/jax_impl.py: line \d+: does not parse"):
+        load_workload(workload_copy)
+
+
+def test_a_workload_py_that_raises_on_import_is_named(workload_copy):
+    from pipeline.registry import check_deeply
+
+    neutral = workload_copy / "workload.py"
+    neutral.write_text(neutral.read_text() + "\nraise RuntimeError('boom at import')\n")
+    (problem,) = check_deeply(load_workload(workload_copy))
+    assert "mlp_copy/workload.py: fails to import: RuntimeError: boom at import" in problem
+
+
+def test_a_size_key_make_problem_does_not_take_is_named_per_profile(workload_copy):
+    from pipeline.registry import check_deeply
+
+    edit_yaml(workload_copy, lambda s: s["profiles"]["full"]["size"].update(hiddn=3))
+    (problem,) = check_deeply(load_workload(workload_copy))
+    assert "mlp_copy/workload.yaml: field profiles.full.size: make_problem() does not take it" in problem
+    assert "hiddn" in problem
+    assert check_deeply(discover()["mlp_digits"]) == []
+
+
+def test_an_unsatisfiable_predicate_and_a_twice_used_scenario_id_are_refused(tmp_path):
+    from pipeline import claims, guide
+
+    data = Path(__file__).resolve().parent.parent / "site_data"
+    ledger = yaml.safe_load((data / "claims.yaml").read_text())
+    claim = next(c for c in ledger["claims"] if "predicate" in c)
+    claim["predicate"].update(at_least=5, at_most=0.5)
+    (tmp_path / "claims.yaml").write_text(yaml.safe_dump(ledger))
+    with pytest.raises(claims.ClaimError, match=rf"claim {claim['id']}: field predicate.at_most: 0.5 is below "
+                                                r"at_least 5"):
+        claims.load(tmp_path / "claims.yaml")
+    scenarios = yaml.safe_load((data / "scenarios.yaml").read_text())
+    scenarios["scenarios"].append(dict(scenarios["scenarios"][0]))
+    (tmp_path / "scenarios.yaml").write_text(yaml.safe_dump(scenarios))
+    with pytest.raises(claims.ClaimError, match=rf"scenario {scenarios['scenarios'][0]['id']}: field id: used twice"):
+        guide.load(tmp_path / "scenarios.yaml")
+
+
+def test_check_exits_non_zero_when_it_refuses_a_result(tmp_path, capsys):
+    from pipeline.cli import main
+
+    data = Path(__file__).resolve().parent.parent / "site_data"
+    for name in ("claims.yaml", "scenarios.yaml"):
+        shutil.copy(data / name, tmp_path / name)
+    bad = tmp_path / "results" / "some-machine-2c" / "mlp_digits" / "jax-jit.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{ truncated")
+    assert main(["check", "--set", f"data_dir={tmp_path}"]) == 2
+    err = capsys.readouterr().err
+    assert "refused result" in err and "some-machine-2c/mlp_digits/jax-jit.json" in err
+    bad.unlink()
+    assert main(["check", "--set", f"data_dir={tmp_path}"]) == 0
