@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
 import yaml
 
 from . import config as config_mod
-from . import hardware, results
+from . import hardware, lifetime, results
 from .contract import PROFILES
 from .frameworks import FRAMEWORKS
 from .registry import WorkloadError
@@ -81,9 +82,18 @@ def cmd_detect(ns) -> int:
     return 0
 
 
+def _stop_with_parent() -> None:
+    """A measuring command stops (and stops its worker) when its parent goes or
+    when it is told to terminate, so nothing of a run outlives it."""
+    lifetime.exit_on_terminate()
+    lifetime.die_with_parent(signal.SIGTERM)
+
+
 def cmd_run(ns) -> int:
     from .harness import run_cell
     from .registry import WORKLOADS_DIR, load_workload
+
+    _stop_with_parent()
 
     if ns.framework not in FRAMEWORKS:
         raise SystemExit(f"--framework: unknown framework {ns.framework!r}; known: {', '.join(FRAMEWORKS)}")
@@ -146,6 +156,7 @@ def cmd_run_suite(ns) -> int:
     """Every cell of a profile, processes in rounds, without Snakemake (a lent GPU machine)."""
     from .suite import Suite, summary
 
+    _stop_with_parent()
     overrides = {"profile": ns.profile, **_overrides(ns.set)}
     if ns.timeout is not None:
         overrides["timeout_s"] = ns.timeout

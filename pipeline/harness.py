@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from . import SCHEMA_VERSION, hardware, provenance, results
+from . import SCHEMA_VERSION, hardware, lifetime, provenance, results
 from .metrics import combine
 from .registry import Workload
 
@@ -45,9 +45,17 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def _classify(returncode: int, stderr_tail: str) -> tuple[str, str]:
-    if any(marker in stderr_tail for marker in OOM_MARKERS) or returncode == -signal.SIGKILL:
-        return "out-of-memory", "the process ran out of memory or was killed by the OOM killer"
+def _classify(returncode: int, stderr_tail: str, oom_killed: bool | None) -> tuple[str, str]:
+    """``oom_killed``: the kernel's OOM killer counted a kill while the child ran
+    (None: its counter is unreadable here)."""
+    if any(marker in stderr_tail for marker in OOM_MARKERS):
+        return "out-of-memory", "the process ran out of memory (its output says so)"
+    if returncode < 0:
+        name = lifetime.signal_name(-returncode)
+        if returncode == -signal.SIGKILL and oom_killed:
+            return "out-of-memory", "killed by the kernel's OOM killer (SIGKILL)"
+        unknown = " (the kernel's OOM-kill counter is unreadable here)" if oom_killed is None else ""
+        return "killed", f"killed by signal {-returncode} ({name}) from outside the harness{unknown}"
     last = next((line for line in reversed(stderr_tail.strip().splitlines()) if line.strip()), "")
     return "crashed", f"exit code {returncode}: {last[:300]}" if last else f"exit code {returncode}"
 
@@ -59,33 +67,45 @@ def _run_child(args: dict, timeout_s: float, memory_limit_mb: int) -> tuple[dict
         err_path = Path(tmp) / "stderr.txt"
         start = time.perf_counter()
         outcome = None
+        kills_before = lifetime.oom_kills()
         with open(err_path, "w") as err:
-            # a session of its own, so a kill also stops compiler workers it spawned
+            # a session of its own, so a kill also stops compiler workers it spawned,
+            # and a parent-death signal, so it never outlives this harness
             child = subprocess.Popen(
                 [sys.executable, "-m", "pipeline.worker", json.dumps(args), str(out)],
                 stdout=err, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=lifetime.die_with_parent,
             )
-            watched = psutil.Process(child.pid)
-            peak = 0
-            while child.poll() is None:
-                elapsed = time.perf_counter() - start
-                peak = max(peak, _tree_rss(watched))
-                if elapsed > timeout_s:
-                    outcome = ("timeout", f"no result after {timeout_s:g} s; the process was killed")
-                elif peak > memory_limit_mb * 2**20:
-                    outcome = ("out-of-memory", f"used {peak / 2**20:,.0f} MiB, over the limit of "
-                               f"{memory_limit_mb:,} MiB; the process was killed")
-                if outcome:
-                    os.killpg(child.pid, signal.SIGKILL)
+            try:
+                watched = psutil.Process(child.pid)
+                peak = 0
+                while child.poll() is None:
+                    elapsed = time.perf_counter() - start
+                    peak = max(peak, _tree_rss(watched))
+                    if elapsed > timeout_s:
+                        outcome = ("timeout", f"no result after {timeout_s:g} s; the process was killed")
+                    elif peak > memory_limit_mb * 2**20:
+                        outcome = ("out-of-memory", f"used {peak / 2**20:,.0f} MiB, over the limit of "
+                                   f"{memory_limit_mb:,} MiB; the process was killed")
+                    if outcome:
+                        break
+                    time.sleep(POLL_S)
+            finally:
+                # a timeout, the memory limit, or this harness being stopped (Ctrl-C,
+                # SIGTERM): the worker's whole group goes, whatever it started
+                if child.poll() is None or outcome:
+                    try:
+                        os.killpg(child.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                     child.wait()
-                    break
-                time.sleep(POLL_S)
+        kills_after = lifetime.oom_kills()
         duration = time.perf_counter() - start
         tail = err_path.read_text(errors="replace")[-STDERR_TAIL_CHARS:]
         if outcome is None and child.returncode == 0 and out.is_file():
             return json.loads(out.read_text()), tail, duration
-        status, reason = outcome or _classify(child.returncode, tail)
+        oom = None if kills_before is None or kills_after is None else kills_after > kills_before
+        status, reason = outcome or _classify(child.returncode, tail, oom)
         return {"status": status, "reason": reason, "metrics": {}, "device": None, "cases": {},
                 "knobs": {"threads": args["threads"]}}, tail, duration
 

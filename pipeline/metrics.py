@@ -14,8 +14,8 @@ import statistics as stdlib_statistics
 from .statistics import summarize
 
 #: How bad a process outcome is; a cell takes its worst process's status.
-SEVERITY = {"ok": 0, "unsupported": 1, "non-finite": 2, "incorrect": 3, "timeout": 4, "out-of-memory": 5,
-            "crashed": 6}
+SEVERITY = {"ok": 0, "unsupported": 1, "non-finite": 2, "incorrect": 3, "timeout": 4, "killed": 5,
+            "out-of-memory": 6, "crashed": 7}
 
 
 def sampled(unit: str, values: list[float]) -> dict:

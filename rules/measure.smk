@@ -52,7 +52,8 @@ rule process:
         framework=FRAMEWORK_NAMES,
         index=r"\d+",
     shell:
-        "{PY} -m pipeline run --workload {wildcards.workload} --framework {wildcards.framework}"
+        # exec: the harness's parent is Snakemake itself, so it stops when Snakemake does
+        "exec {PY} -m pipeline run --workload {wildcards.workload} --framework {wildcards.framework}"
         " --mode {wildcards.mode} --profile {params.profile} --device {params.device}"
         " --threads {params.threads} --seed {params.seed} --timeout {params.timeout}"
         " --memory-limit-mb {params.memory} --process-index {wildcards.index} --options {params.options:q}"

@@ -4,9 +4,12 @@ is recorded with the right status, and nothing else is touched."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -35,7 +38,7 @@ def faulty(tmp_path: Path, behaviour: str):
         ("crash", "crashed", "deliberate crash in train_step"),
         ("nan", "non-finite", "loss became nan"),
         ("oom", "out-of-memory", "ran out of memory"),
-        ("killed", "out-of-memory", "killed"),
+        ("killed", "killed", "killed by signal 9 (SIGKILL) from outside the harness"),
         ("hang", "timeout", "no result after 20 s"),
         ("hog", "out-of-memory", "over the limit of 1,500 MiB"),
     ],
@@ -91,3 +94,56 @@ def test_separate_process_files_merge_into_the_cell(tmp_path):
     merged = merge_files(parts, out)
     assert [p["index"] for p in merged["processes"]] == [0, 1]
     assert json.loads(out.read_text())["metrics"]["train_throughput"]["summary"]["n"] == 6
+
+
+def _worker_of(harness: psutil.Process, deadline_s: float = 120) -> psutil.Process:
+    """The measured worker under ``harness``, once it has started."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        for proc in harness.children(recursive=True):
+            try:
+                if "pipeline.worker" in " ".join(proc.cmdline()):
+                    return proc
+            except psutil.Error:
+                continue
+        time.sleep(0.2)
+    raise AssertionError("the worker never started")
+
+
+def _gone(proc: psutil.Process, deadline_s: float = 30) -> bool:
+    try:
+        proc.wait(timeout=deadline_s)
+        return True
+    except psutil.TimeoutExpired:
+        return False
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM to the harness", "SIGKILL to the harness"])
+def test_a_stopped_harness_leaves_no_worker_behind(tmp_path, how):
+    """The worker runs in a session of its own; stopping the harness any of these
+    ways must still stop it (Ctrl-C, a polite kill, a hard kill of the parent)."""
+    import signal
+    import subprocess
+    import sys
+
+    folder = faulty(tmp_path, "hang").folder
+    out = tmp_path / "hang.json"
+    harness = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", "--workload", folder.name, "--workloads-dir", str(folder.parent),
+         "--framework", "torch", "--mode", "eager", "--profile", "smoke", "--device", "cpu", "--threads", "1",
+         "--timeout", "600", "--out", str(out)],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        worker = _worker_of(psutil.Process(harness.pid))
+        if how.startswith("SIGINT"):
+            os.killpg(harness.pid, signal.SIGINT)
+        else:
+            os.kill(harness.pid, signal.SIGTERM if how.startswith("SIGTERM") else signal.SIGKILL)
+        harness.wait(timeout=60)
+        assert _gone(worker), f"the worker outlived its harness ({how})"
+        assert not out.exists()
+    finally:
+        if harness.poll() is None:
+            harness.kill()

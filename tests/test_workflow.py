@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -286,3 +287,47 @@ def test_gpu_run_rehearsed_on_this_cpu(tmp_path):
     assert plan.returncode == 0 and "Estimate with the log's start-up and compile times" in plan.stdout, plan.stdout
     print(f"\nGPU rehearsal on {MACHINE} (smoke size, 2 processes per cell): {log['wall_s']:.0f} s; "
           f"budget estimate for the gpu profile with these overheads:\n{plan.stdout}")
+
+
+def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes(tmp_path):
+    """Ctrl-C to the run's process group, or SIGKILL to Snakemake alone, while a cell's
+    worker runs: nothing of the run survives, no result is written half-way, and the
+    README's command (after `--unlock`, which a SIGKILL makes necessary) resumes."""
+    import signal
+
+    import psutil
+
+    repo = copy_repo(tmp_path)
+    folder = repo / "workloads" / "hangs"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "faulty", folder)
+    spec = yaml.safe_load((folder / "workload.yaml").read_text())
+    spec["profiles"]["smoke"]["size"]["behaviour"] = "hang"
+    (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
+    target = f"site_data/results/{MACHINE}/hangs/torch-eager.json"
+    config = ["profile=smoke", "workloads=[hangs]", "frameworks=[torch]", "modes={torch: [eager]}"]
+
+    for how in ("SIGINT to the process group", "SIGKILL to snakemake"):
+        snake = subprocess.Popen([*SNAKEMAKE, "--config", *config, "timeout_s=600", "--", target], cwd=repo,
+                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tree = psutil.Process(snake.pid)
+        workers = []
+        for _ in range(600):
+            workers = [p for p in tree.children(recursive=True) if "pipeline.worker" in " ".join(p.cmdline())]
+            if workers:
+                break
+            time.sleep(0.2)
+        assert workers, f"no worker started ({how})"
+        run_tree = tree.children(recursive=True)
+        if how.startswith("SIGINT"):
+            os.killpg(snake.pid, signal.SIGINT)
+        else:
+            snake.kill()
+        snake.wait(timeout=120)
+        _, alive = psutil.wait_procs(run_tree, timeout=60)
+        assert alive == [], f"{how}: still running: {[' '.join(p.cmdline())[:120] for p in alive]}"
+        assert not (repo / target).exists()
+
+    assert run([*SNAKEMAKE, "--unlock", "--config", *config, "--", target], repo).returncode == 0
+    resumed = run([*SNAKEMAKE, "--config", *config, "timeout_s=5", "--", target], repo)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert json.loads((repo / target).read_text())["status"] == "timeout"
