@@ -2,6 +2,7 @@
 # machine's id. A bad config or workload stops here, before any cell runs.
 import glob
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,20 @@ except (pipeline_config.ConfigError, WorkloadError) as err:
     raise WorkflowError(str(err))
 
 PY = sys.executable
+
+
+def one_of(names) -> str:
+    """A wildcard constraint matching exactly these names (none: nothing)."""
+    return "|".join(re.escape(n) for n in sorted(set(names))) or "(?!)"
+
+
+# Only the selected cells can be (re)made: a stored result outside a subset run
+# (another workload, framework or mode) is read as it is, never measured again.
+SELECTED = {
+    "workload": one_of(c.workload for c in CELLS),
+    "framework": one_of(c.framework for c in CELLS),
+    "mode": one_of(c.mode for c in CELLS),
+}
 DATA = config["data_dir"]
 MACHINE = hardware.machine_id()
 THREADS = pipeline_config.threads(config)

@@ -4,7 +4,6 @@
 # ...), so drift of the machine over time hits all frameworks alike.
 
 PROCESSES = pipeline_config.processes(config)
-FRAMEWORK_NAMES = "|".join(FRAMEWORKS)
 
 
 rule detect:
@@ -49,7 +48,7 @@ rule process:
     priority: lambda wildcards: PROCESSES - int(wildcards.index)
     threads: workflow.cores
     wildcard_constraints:
-        framework=FRAMEWORK_NAMES,
+        **SELECTED,
         index=r"\d+",
     shell:
         # exec: the harness's parent is Snakemake itself, so it stops when Snakemake does
@@ -72,6 +71,6 @@ rule cell:
     log:
         "logs/{workload}/{framework}-{mode}.log",
     wildcard_constraints:
-        framework=FRAMEWORK_NAMES,
+        **SELECTED,
     shell:
         "{PY} -m pipeline merge --out {output} {input.processes} > {log} 2>&1"

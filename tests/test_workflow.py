@@ -227,6 +227,19 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
     assert rerun == set(FAULTS), plan.stdout
 
 
+def test_a_subset_run_remakes_only_its_own_cells(repo):
+    """Stored cells outside the selected workloads, frameworks or modes are read as
+    they are: a smoke run of two frameworks of one workload plans only those cells."""
+    proc = run([*SNAKEMAKE, "-n", "--config", "profile=smoke", "workloads=[mlp_digits]", "frameworks=[torch,jax]"],
+               repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    planned = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/(\w+)/([\w-]+)\.json", proc.stdout))
+    assert planned == {("mlp_digits", "torch-eager"), ("mlp_digits", "torch-compile"), ("mlp_digits", "jax-jit")}
+    proc = run([*SNAKEMAKE, "-n", "--config", "modes={torch: [eager]}", "frameworks=[torch]"], repo)
+    planned = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/\w+/([\w-]+)\.json", proc.stdout))
+    assert planned == {"torch-eager"}, proc.stdout[-2000:]
+
+
 def test_site_only_run_measures_nothing(repo):
     """`nox -s site`: rebuild pages from stored results, no framework needed."""
     proc = run([*SNAKEMAKE, "-n", "--config", "measure=false", "--forcerun", "aggregate"], repo)
