@@ -3,4 +3,5 @@
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_VERSION = 2
+#: 3: results carry equivalence evidence (``evidence``) for `python -m pipeline verify`
+SCHEMA_VERSION = 3

@@ -171,6 +171,15 @@ def cmd_run_suite(ns) -> int:
     return 0
 
 
+def cmd_verify(ns) -> int:
+    """Check result files as a maintainer checks a pull request: values, profile,
+    provenance against the recorded commit, equivalence with the machine's reference
+    cell, FLOP/s against its ceiling. Exit code 1 with one finding per line."""
+    from .verify import main as verify_main
+
+    return verify_main(ns.paths, Path(ns.data_dir))
+
+
 def cmd_merge(ns) -> int:
     """Combine one-process results written by separate jobs into the cell's result file."""
     from .harness import merge_files
@@ -316,6 +325,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--log", default=None, help="a run-suite log: its per-process durations as overheads")
     sp.add_argument("--budget-s", type=float, default=None, help="the budget to set the estimate against")
 
+    sp = sub.add_parser("verify", help=cmd_verify.__doc__)
+    sp.add_argument("--data-dir", default="site_data", help="the results the files are set against")
+    sp.add_argument("paths", nargs="*", help="result files (default: every one under the data folder)")
+
     sp = sub.add_parser("merge", help=cmd_merge.__doc__)
     sp.add_argument("--out", required=True)
     sp.add_argument("inputs", nargs="+")
@@ -357,7 +370,7 @@ def parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run, "merge": cmd_merge,
-    "timer-check": cmd_timer_check, "run-suite": cmd_run_suite, "budget": cmd_budget,
+    "timer-check": cmd_timer_check, "run-suite": cmd_run_suite, "budget": cmd_budget, "verify": cmd_verify,
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
     "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "ergonomics": cmd_ergonomics,
 }

@@ -91,5 +91,6 @@ def combine(parts: list[dict]) -> dict:
         "processes": processes,
         "metrics": merge_metrics(ok_parts, timing) if ok_parts else {},
         "cases": merge_cases(parts),
+        "evidence": next((p["evidence"] for p in ok_parts if p.get("evidence")), None),
         "provenance": latest["provenance"],
     }

@@ -47,7 +47,8 @@ def measure(args: dict) -> dict:
     partial["device"] = {"kind": kind, "name": name}
     session = Session(backend=backend, dev=dev, device_kind=kind,
                       native=hardware.native_precisions(kind, backend.bf16_supported(dev)),
-                      plan=dict(workload.profile(args["profile"])["timing"]), warm_cache=applied["warm_cache"])
+                      plan=dict(workload.profile(args["profile"])["timing"]), warm_cache=applied["warm_cache"],
+                      evidence_steps=int(workload.spec["tolerance"].get("equivalence_steps", 5)))
     protocol = training if workload.is_training else operations
     try:
         outcome = protocol.measure(session, workload, problem, workload.implementation(fw.name), args["mode"])

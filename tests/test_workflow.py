@@ -291,6 +291,10 @@ def test_gpu_run_rehearsed_on_this_cpu(tmp_path):
             assert result["metrics"]["time_to_first_step_warm_cache"]["value"] > 0
     assert (out / "machines" / f"{MACHINE}.json").is_file() and (out / "timer_check" / f"{MACHINE}.json").is_file()
 
+    # what a maintainer runs on the results when they come back: every check passes,
+    # and every measured cell carries its equivalence evidence
+    checked = run([sys.executable, "-m", "pipeline", "verify", "--data-dir", str(out)], ROOT)
+    assert checked.returncode == 0 and '"notes": 0' in checked.stdout, checked.stdout[-3000:]
     tables = tmp_path / "tables"
     agg = run([sys.executable, "-m", "pipeline", "aggregate", "--data-dir", str(out), "--out-dir", str(tables)], ROOT)
     assert agg.returncode == 0 and "0 file(s) refused" in agg.stdout, agg.stdout + agg.stderr

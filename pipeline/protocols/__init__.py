@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import resource
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -31,6 +31,10 @@ class Session:
     plan: dict
     #: the compile cache held what an earlier process of the cell compiled
     warm_cache: bool = False
+    #: what the result keeps to show it did the same work as the other cells: the
+    #: first ``evidence_steps`` training losses, or a sample of each case's output
+    evidence: dict = field(default_factory=dict)
+    evidence_steps: int = 5
 
     def first(self, name: str) -> str:
         """The metric name of a first step or call: a warm-cache one is its own
@@ -48,6 +52,21 @@ class Session:
 
     def compiles(self, model) -> int:
         return self.backend.compile_count(model)
+
+
+#: values of an operation's first output kept as evidence, evenly spaced
+EVIDENCE_VALUES = 32
+
+
+def output_sample(output) -> dict:
+    """Evenly spaced values of an output and its largest magnitude: enough to tell
+    two frameworks' outputs apart, small enough to store with every result."""
+    import numpy as np
+
+    flat = np.ravel(np.asarray(output, dtype=np.float64))
+    picks = np.unique(np.linspace(0, flat.size - 1, min(EVIDENCE_VALUES, flat.size)).astype(int))
+    return {"size": int(flat.size), "indices": picks.tolist(), "values": flat[picks].tolist(),
+            "scale": float(np.max(np.abs(flat))) if flat.size else 0.0}
 
 
 def first_non_finite(values: list[float]) -> int | None:

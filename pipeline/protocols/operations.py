@@ -20,7 +20,7 @@ import numpy as np
 from .. import timing
 from ..contract import Case
 from ..metrics import SEVERITY, sampled, scalar
-from . import Session, peak_rss
+from . import Session, output_sample, peak_rss
 
 
 def relative_error(output: np.ndarray, expected: np.ndarray) -> float:
@@ -55,6 +55,7 @@ def run_case(session: Session, problem, bench, name: str, case: Case, rtol: floa
     output = np.asarray(session.numpy(outputs.pop()), dtype=np.float64)
     if not np.all(np.isfinite(output)):
         return {}, {"status": "non-finite", "reason": "the first call's output has NaN or infinite values"}
+    session.evidence.setdefault("cases", {})[name] = output_sample(output)
     metrics = {f"{name}/{key}": scalar(unit, value) for key, (unit, value) in extras.items()}
     expected = problem.reference(name) if problem.reference else None
     status = {"status": "ok", "reason": None}
@@ -93,11 +94,12 @@ def measure(session: Session, workload, problem, impl, mode: str) -> dict:
     metrics["device_peak_memory"] = scalar("bytes", session.backend.device_peak_bytes(session.dev))
     ok = [n for n, c in cases.items() if c["status"] == "ok"]
     plan = {**session.plan, "cases": {n: {"work": c.work, "unit": c.unit, "latency": c.latency,
-                                          "precision": c.precision, "repeat": c.repeat}
+                                          "precision": c.precision, "repeat": c.repeat, "rtol": c.rtol}
                                       for n, c in problem.cases.items()},
             "samples_taken": min((len(metrics[f"{n}/time"]["samples"]) for n in ok), default=0)}
     if ok:
-        return {"status": "ok", "reason": None, "timing": plan, "metrics": metrics, "cases": cases}
+        return {"status": "ok", "reason": None, "timing": plan, "metrics": metrics, "cases": cases,
+                "evidence": session.evidence}
     worst = max(cases.values(), key=lambda c: SEVERITY[c["status"]], default=None)
     if worst is None:
         return {"status": "unsupported", "reason": "the workload declares no cases", "metrics": {}, "cases": {}}

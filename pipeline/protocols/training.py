@@ -57,6 +57,9 @@ def train_phase(session: Session, problem, impl, mode: str, precision: str) -> t
     if bad is not None:
         reason = f"{precision}: loss became {values[bad]} at step {bad + 1}"
         return {}, model, {"status": "non-finite", "reason": reason}
+    if precision == "fp32":
+        # the first steps' losses: what `verify` compares with the machine's reference cell
+        session.evidence["losses"] = values[:session.evidence_steps]
     step_summary = sampled("s", step_s)
     units = problem.units_per_step
     metrics = {
@@ -140,4 +143,5 @@ def measure(session: Session, workload, problem, impl, mode: str) -> dict:
                  + plan["samples"] * plan["steps_per_sample"],
                  "flops_per_train_step": problem.flops_per_train_step,
                  "samples_taken": len(metrics["train_throughput"]["samples"])})
-    return {"status": "ok", "reason": None, "timing": plan, "metrics": metrics, "cases": cases}
+    return {"status": "ok", "reason": None, "timing": plan, "metrics": metrics, "cases": cases,
+            "evidence": session.evidence}
