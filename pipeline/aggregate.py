@@ -202,14 +202,21 @@ def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
             continue
         for row in cells[cells[column] > 1.0].to_dict("records"):
             key = (row["machine_id"], row["workload"], row["framework"], row["mode"])
-            path = results.result_path(data_dir, *key)
+            path = results.result_path(data_dir, *key, row["profile"])
             out[key] = (f"{path}: field metrics.achieved_flops{suffix}: {row[f'achieved_flops{suffix}']:.4g} FLOP/s "
                         f"is {100 * row[column]:.0f}% of this machine's measured ceiling; at most 100% is possible")
     return out
 
 
-def aggregate(data_dir: Path, out_dir: Path) -> tuple[pd.DataFrame, list[str]]:
+def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Tables of the published results: per machine, those of the first profile of
+    ``publish`` (the config's) it has; results of other profiles stay stored."""
     found, refused = results.load_all(data_dir)
+    if publish is None:
+        from .config import load
+
+        publish = load()["publish"]
+    found, _ = results.published(found, publish)
     tables = build_tables(found)
     impossible = over_ceiling(tables["cells"], Path(data_dir))
     if impossible:

@@ -202,7 +202,7 @@ def cmd_timer_check(ns) -> int:
 def cmd_aggregate(ns) -> int:
     from .aggregate import aggregate
 
-    cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir))
+    cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir), ns.publish.split(",") if ns.publish else None)
     for line in refused:
         print(f"refused: {line}", file=sys.stderr)
     print(f"{len(cells)} cell(s) aggregated, {len(refused)} file(s) refused -> {ns.out_dir}")
@@ -339,6 +339,8 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("aggregate", help="result files -> pandas tables")
     sp.add_argument("--data-dir", default="site_data")
+    sp.add_argument("--publish", default=None, help="profiles to publish, in order of preference per machine "
+                                                     "(default: the config's publish)")
     sp.add_argument("--out-dir", default="site_data/tables")
 
     sp = sub.add_parser("charts", help="tables -> Altair charts (Vega-Lite JSON + SVG)")

@@ -28,8 +28,30 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
-def result_path(data_dir: Path, machine_id: str, workload: str, framework: str, mode: str) -> Path:
-    return Path(data_dir) / "results" / machine_id / workload / f"{framework}-{mode}.json"
+#: the profile whose results are named plainly; a result of any other profile
+#: carries it in its name (``torch-eager@smoke.json``), so a smoke or GPU run is
+#: stored beside the main job's results and never replaces them
+MAIN_PROFILE = "default"
+
+
+def stem(framework: str, mode: str, profile: str = MAIN_PROFILE) -> str:
+    return f"{framework}-{mode}" + ("" if profile == MAIN_PROFILE else f"@{profile}")
+
+
+def result_path(data_dir: Path, machine_id: str, workload: str, framework: str, mode: str,
+                profile: str = MAIN_PROFILE) -> Path:
+    return Path(data_dir) / "results" / machine_id / workload / f"{stem(framework, mode, profile)}.json"
+
+
+def published(found: list[dict], publish: list[str]) -> tuple[list[dict], list[dict]]:
+    """(shown, kept aside): per machine, the results of the first profile in
+    ``publish`` it has any result for; the rest stay stored but off the site."""
+    chosen = {}
+    for machine in {r["machine_id"] for r in found}:
+        mine = {r["profile"] for r in found if r["machine_id"] == machine}
+        chosen[machine] = next((p for p in publish if p in mine), None)
+    shown = [r for r in found if r["profile"] == chosen[r["machine_id"]]]
+    return shown, [r for r in found if r["profile"] != chosen[r["machine_id"]]]
 
 
 def validate(result: dict, source: str) -> None:
@@ -140,7 +162,7 @@ def load(path: Path, check_place: bool = True) -> dict:
     if not check_place:
         return result
     expected = (path.parent.parent.name, path.parent.name, path.stem)
-    found = (result["machine_id"], result["workload"], f"{result['framework']}-{result['mode']}")
+    found = (result["machine_id"], result["workload"], stem(result["framework"], result["mode"], result["profile"]))
     if expected != found:
         raise ResultError(
             f"{path}: field machine_id/workload/framework/mode: the file says "

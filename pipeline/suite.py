@@ -70,7 +70,8 @@ class Suite:
 
     # -- paths -----------------------------------------------------------------
     def result_path(self, cell: Cell) -> Path:
-        return results.result_path(self.out, self.machine, cell.workload, cell.framework, cell.mode)
+        return results.result_path(self.out, self.machine, cell.workload, cell.framework, cell.mode,
+                                   self.cfg["profile"])
 
     @property
     def log_path(self) -> Path:

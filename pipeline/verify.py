@@ -79,10 +79,10 @@ def profile_findings(result: dict, source: str, declared: dict) -> list[str]:
 
 
 def _reference(result: dict, by_cell: dict) -> dict | None:
-    """The machine's first cell (framework, then mode order) of the same workload."""
+    """The machine's first cell (framework, then mode order) of the same workload and profile."""
     for name, fw in FRAMEWORKS.items():
         for mode in fw.modes:
-            ref = by_cell.get((result["machine_id"], result["workload"], name, mode))
+            ref = by_cell.get((result["machine_id"], result["profile"], result["workload"], name, mode))
             if ref is not None and ref["status"] == "ok" and ref.get("evidence"):
                 return ref
     return None
@@ -159,7 +159,7 @@ def verify(paths: list[Path], data_dir: Path) -> tuple[list[str], list[str]]:
             loaded.append((str(path), results.load(path)))
         except results.ResultError as err:
             findings.append(str(err))
-    by_cell = {(r["machine_id"], r["workload"], r["framework"], r["mode"]): r
+    by_cell = {(r["machine_id"], r["profile"], r["workload"], r["framework"], r["mode"]): r
                for r in everything + [r for _, r in loaded]}
     ceilings = _ceilings(list(by_cell.values()), workloads)
     for source, result in loaded:

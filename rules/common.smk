@@ -41,8 +41,13 @@ THREADS = pipeline_config.threads(config)
 ALL_WORKLOADS = sorted(glob.glob("workloads/*/workload.yaml"))
 
 
+# a result of another profile than the main one carries it in its name, beside the main results
+SUFFIX = "" if config["profile"] == pipeline_results.MAIN_PROFILE else f"@{config['profile']}"
+
+
 def cell_result(cell):
-    return f"{DATA}/results/{MACHINE}/{cell.workload}/{cell.framework}-{cell.mode}.json"
+    return str(pipeline_results.result_path(DATA, MACHINE, cell.workload, cell.framework, cell.mode,
+                                            config["profile"]))
 
 
 def measured_results():
@@ -71,7 +76,8 @@ def retry_flag(wildcards):
     """A failed cell is a to-do: where this machine's stored result for the cell
     failed, a flag touched now makes it older than its inputs, so the cell runs
     again. Cells that succeeded (or are unsupported) are left alone."""
-    path = f"{DATA}/results/{MACHINE}/{wildcards.workload}/{wildcards.framework}-{wildcards.mode}.json"
+    path = pipeline_results.result_path(DATA, MACHINE, wildcards.workload, wildcards.framework, wildcards.mode,
+                                        config["profile"])
     if not pipeline_results.failed(path):
         return []
     flag = Path(f"build/retry/{MACHINE}/{wildcards.workload}/{wildcards.framework}-{wildcards.mode}")

@@ -67,7 +67,7 @@ rule cell:
         ),
         retry=retry_flag,
     output:
-        f"{DATA}/results/{MACHINE}/{{workload}}/{{framework}}-{{mode}}.json",
+        f"{DATA}/results/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}.json",
     log:
         "logs/{workload}/{framework}-{mode}.log",
     wildcard_constraints:

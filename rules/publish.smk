@@ -10,10 +10,13 @@ rule aggregate:
         cases=f"{DATA}/tables/cases.csv",
         ceilings=f"{DATA}/tables/ceilings.csv",
         refused=f"{DATA}/tables/refused.json",
+    params:
+        publish=",".join(config["publish"]),
     log:
         "logs/aggregate.log",
     shell:
-        "{PY} -m pipeline aggregate --data-dir {DATA} --out-dir {DATA}/tables > {log} 2>&1"
+        "{PY} -m pipeline aggregate --data-dir {DATA} --out-dir {DATA}/tables --publish {params.publish}"
+        " > {log} 2>&1"
 
 
 rule charts:

@@ -62,6 +62,8 @@ def smoke_processes() -> int:
 
 
 SMOKE_PROCESSES = smoke_processes()
+#: a smoke run whose results the site publishes (and other machines' main results)
+SMOKE_SITE = ["profile=smoke", "publish=[smoke,default]"]
 
 
 @pytest.fixture(scope="module")
@@ -124,13 +126,15 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     corrupt.write_text("{ truncated")
     foreign_before = (foreign_dir / "jax-jit.json").read_text()
 
-    proc = run([*SNAKEMAKE, "--config", "profile=smoke"], repo)
+    # smoke results are stored beside the main ones (named @smoke); this run publishes
+    # them, and the other machine's default results
+    proc = run([*SNAKEMAKE, "--config", *SMOKE_SITE], repo)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     # the whole suite at the smoke size: every cell ok, with its processes
     mine = sorted((data / "results" / MACHINE).glob("*/*.json"))
     assert sorted(f"{p.parent.name}/{p.stem}" for p in mine) == sorted(
-        f"{c.workload}/{c.framework}-{c.mode}" for c in smoke_cells())
+        f"{c.workload}/{c.framework}-{c.mode}@smoke" for c in smoke_cells())
     stored = {f"{p.parent.name}/{p.stem}": json.loads(p.read_text()) for p in mine}
     assert {r["status"] for r in stored.values()} == {"ok"}, {k: r["reason"] for k, r in stored.items()}
     assert all(len(r["processes"]) == SMOKE_PROCESSES for r in stored.values())
@@ -167,16 +171,16 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     assert f"<code>{MACHINE}</code>" in (repo / "site" / "ecosystem.html").read_text()
 
     # nothing changed: nothing to do
-    again = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
+    again = run([*SNAKEMAKE, "-n", "--config", *SMOKE_SITE], repo)
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout
     # editing one implementation re-runs only that framework's cells and what follows
     impl = repo / "workloads" / "mlp_digits" / "tensorflow_impl.py"
     impl.write_text(impl.read_text() + "\n# an edit\n")
-    plan = run([*SNAKEMAKE, "-n", "--config", "profile=smoke"], repo)
+    plan = run([*SNAKEMAKE, "-n", "--config", *SMOKE_SITE], repo)
     jobs = planned_jobs(plan.stdout)
     assert jobs.get("cell") == 3 and jobs.get("process") == 3 * SMOKE_PROCESSES, plan.stdout
     assert "detect" not in jobs
-    rerun = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/mlp_digits/([\w-]+)\.json", plan.stdout))
+    rerun = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/mlp_digits/([\w-]+)@smoke\.json", plan.stdout))
     assert rerun == {"tensorflow-eager", "tensorflow-function", "tensorflow-xla"}, plan.stdout
 
 
@@ -205,17 +209,18 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
     # sources are newer files) and are rightly re-measured
     others = {p: p.read_text() for p in (repo / "site_data" / "results").rglob("*.json")
               if f"/{MACHINE}/" not in str(p)}
-    config = ["profile=smoke", "frameworks=[torch]", "modes={torch: [eager]}", "timeout_s=20",
+    config = [*SMOKE_SITE, "frameworks=[torch]", "modes={torch: [eager]}", "timeout_s=20",
               "memory_limit_mb=1500", "processes={smoke: 1, default: 3, full: 3}"]
 
     proc = run([*SNAKEMAKE, "--config", *config], repo)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     results_dir = repo / "site_data" / "results" / MACHINE
-    status = {name: json.loads((results_dir / name / "torch-eager.json").read_text())["status"] for name in FAULTS}
+    status = {name: json.loads((results_dir / name / "torch-eager@smoke.json").read_text())["status"]
+              for name in FAULTS}
     assert status == {"crashes": "crashed", "diverges": "non-finite", "hangs": "timeout",
                       "hogs_memory": "out-of-memory"}
-    assert json.loads((results_dir / "mlp_digits" / "torch-eager.json").read_text())["status"] == "ok"
+    assert json.loads((results_dir / "mlp_digits" / "torch-eager@smoke.json").read_text())["status"] == "ok"
     assert all(p.read_text() == text for p, text in others.items()), "another machine's results changed"
     for name, shown in [("crashes", "crashed"), ("diverges", "non-finite"), ("hangs", "timeout"),
                         ("hogs_memory", "out-of-memory")]:
@@ -223,7 +228,7 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
         assert f"<strong>{shown}</strong>" in page, name
 
     plan = run([*SNAKEMAKE, "-n", "--config", *config], repo)
-    rerun = set(re.findall(rf"output: site_data/results/{MACHINE}/(\w+)/torch-eager\.json", plan.stdout))
+    rerun = set(re.findall(rf"output: site_data/results/{MACHINE}/(\w+)/torch-eager@smoke\.json", plan.stdout))
     assert rerun == set(FAULTS), plan.stdout
 
 
@@ -233,11 +238,30 @@ def test_a_subset_run_remakes_only_its_own_cells(repo):
     proc = run([*SNAKEMAKE, "-n", "--config", "profile=smoke", "workloads=[mlp_digits]", "frameworks=[torch,jax]"],
                repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    planned = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/(\w+)/([\w-]+)\.json", proc.stdout))
+    planned = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/(\w+)/([\w-]+)@smoke\.json", proc.stdout))
     assert planned == {("mlp_digits", "torch-eager"), ("mlp_digits", "torch-compile"), ("mlp_digits", "jax-jit")}
+    assert not re.search(rf"output: {DATA_RE}/results/{MACHINE}/\w+/[\w-]+\.json", proc.stdout)
     proc = run([*SNAKEMAKE, "-n", "--config", "modes={torch: [eager]}", "frameworks=[torch]"], repo)
     planned = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/\w+/([\w-]+)\.json", proc.stdout))
     assert planned == {"torch-eager"}, proc.stdout[-2000:]
+
+
+def test_a_smoke_run_of_a_subset_changes_no_stored_result(tmp_path):
+    """A real run of one cell at the smoke size: every stored result (this machine's
+    default ones included) keeps its exact bytes, the smoke result is stored beside
+    them, and the site still publishes the default profile."""
+    import hashlib
+
+    repo = copy_repo(tmp_path)
+    stored = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (repo / "site_data" / "results").rglob("*.json")}
+    cells_before = pd.read_csv(repo / "site_data" / "tables" / "cells.csv")
+    proc = run([*SNAKEMAKE, "--config", "profile=smoke", "workloads=[mlp_digits]", "frameworks=[jax]"], repo)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (repo / "site_data" / "results").rglob("*.json")}
+    assert {p: h for p, h in after.items() if p in stored} == stored
+    assert sorted(p.name for p in set(after) - set(stored)) == ["jax-jit@smoke.json"]
+    cells_after = pd.read_csv(repo / "site_data" / "tables" / "cells.csv")
+    assert set(cells_after["profile"]) == {"default"} and len(cells_after) == len(cells_before)
 
 
 def test_site_only_run_measures_nothing(repo):
@@ -296,7 +320,8 @@ def test_gpu_run_rehearsed_on_this_cpu(tmp_path):
     checked = run([sys.executable, "-m", "pipeline", "verify", "--data-dir", str(out)], ROOT)
     assert checked.returncode == 0 and '"notes": 0' in checked.stdout, checked.stdout[-3000:]
     tables = tmp_path / "tables"
-    agg = run([sys.executable, "-m", "pipeline", "aggregate", "--data-dir", str(out), "--out-dir", str(tables)], ROOT)
+    agg = run([sys.executable, "-m", "pipeline", "aggregate", "--data-dir", str(out), "--out-dir", str(tables),
+               "--publish", "smoke"], ROOT)
     assert agg.returncode == 0 and "0 file(s) refused" in agg.stdout, agg.stdout + agg.stderr
     assert len(pd.read_csv(tables / "cells.csv")) == len(expected)
     plan = run([sys.executable, "-m", "pipeline", "budget", "--log", str(out / "runs" / f"{MACHINE}-smoke.json"),
@@ -320,7 +345,7 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
     spec = yaml.safe_load((folder / "workload.yaml").read_text())
     spec["profiles"]["smoke"]["size"]["behaviour"] = "hang"
     (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
-    target = f"site_data/results/{MACHINE}/hangs/torch-eager.json"
+    target = f"site_data/results/{MACHINE}/hangs/torch-eager@smoke.json"
     config = ["profile=smoke", "workloads=[hangs]", "frameworks=[torch]", "modes={torch: [eager]}"]
 
     for how in ("SIGINT to the process group", "SIGKILL to snakemake"):
