@@ -45,15 +45,15 @@ ALL_WORKLOADS = sorted(glob.glob("workloads/*/workload.yaml"))
 SUFFIX = "" if config["profile"] == pipeline_results.MAIN_PROFILE else f"@{config['profile']}"
 
 
-def cell_result(cell):
-    return str(pipeline_results.result_path(DATA, MACHINE, cell.workload, cell.framework, cell.mode,
-                                            config["profile"]))
+def cell_stamp(cell):
+    """The cell rule's output: its result file is written in place by the job."""
+    return f"build/cells/{MACHINE}/{cell.workload}/{cell.framework}-{cell.mode}{SUFFIX}.done"
 
 
 def measured_results():
-    """This machine's cells (when measuring) plus every result already stored,
-    from this machine or any other, so a new file anywhere re-aggregates."""
-    mine = [cell_result(c) for c in CELLS] if config["measure"] else []
+    """This machine's cells (their stamps, when measuring) plus every result already
+    stored, from this machine or any other, so a new file anywhere re-aggregates."""
+    mine = [cell_stamp(c) for c in CELLS] if config["measure"] else []
     stored = glob.glob(f"{DATA}/results/*/*/*.json")
     return sorted(set(mine) | set(stored))
 

@@ -59,6 +59,10 @@ rule process:
         " --out {output} > {log} 2>&1"
 
 
+# The cell's result file is written by `pipeline merge` (atomically, in place), not
+# declared as the output: Snakemake deletes a job's outputs before it runs and
+# after it fails, and a stored result must survive a failed or interrupted
+# re-measurement (a full disk included). The declared output is a stamp.
 rule cell:
     input:
         processes=lambda wildcards: expand(
@@ -67,10 +71,13 @@ rule cell:
         ),
         retry=retry_flag,
     output:
-        f"{DATA}/results/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}.json",
+        touch(f"build/cells/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}.done"),
+    params:
+        result=lambda wildcards: pipeline_results.result_path(
+            DATA, MACHINE, wildcards.workload, wildcards.framework, wildcards.mode, config["profile"]),
     log:
         "logs/{workload}/{framework}-{mode}.log",
     wildcard_constraints:
         **SELECTED,
     shell:
-        "{PY} -m pipeline merge --out {output} {input.processes} > {log} 2>&1"
+        "{PY} -m pipeline merge --out {params.result} {input.processes} > {log} 2>&1"

@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from pipeline import SCHEMA_VERSION, hardware, provenance, results
 from pipeline.aggregate import aggregate
@@ -53,7 +54,8 @@ def make_result(framework="torch", mode="eager", status="ok", machine=MACHINE, w
 
 
 def store(data_dir: Path, result: dict) -> Path:
-    path = results.result_path(data_dir, result["machine_id"], result["workload"], result["framework"], result["mode"])
+    path = results.result_path(data_dir, result["machine_id"], result["workload"], result["framework"], result["mode"],
+                               result["profile"])
     results.write_atomic(path, result)
     return path
 
@@ -101,9 +103,9 @@ def test_aggregate_keeps_good_results_and_lists_refused(tmp_path):
     store(tmp_path, make_result("torch", "eager"))
     store(tmp_path, make_result("jax", "jit", machine="other-gpu-machine"))
     store(tmp_path, make_result("tensorflow", "xla", status="crashed"))
-    corrupt = results.result_path(tmp_path, MACHINE, "mlp_digits", "tensorflow", "eager")
+    corrupt = results.result_path(tmp_path, MACHINE, "mlp_digits", "tensorflow", "eager", "smoke")
     corrupt.write_text("not json")
-    cells, refused = aggregate(tmp_path, tmp_path / "tables")
+    cells, refused = aggregate(tmp_path, tmp_path / "tables", publish=["smoke"])
     assert len(cells) == 3
     # a failed cell is never complete, whatever it holds
     assert not cells.loc[cells["status"] != "ok", "complete"].any()
@@ -189,3 +191,33 @@ def test_failed_results_are_to_dos(tmp_path):
     assert not results.failed(ok) and not results.failed(unsupported)
     assert results.failed(crashed)
     assert not results.failed(tmp_path / "missing.json")
+
+
+def test_a_failing_write_keeps_the_previous_result(tmp_path, monkeypatch):
+    """A full disk (ENOSPC) while a result is rewritten: the stored one is untouched
+    and no partial file is left beside it."""
+    import errno
+    import os
+
+    path = results.result_path(tmp_path, MACHINE, "mlp_digits", "torch", "eager")
+    results.write_atomic(path, make_result())
+    before = path.read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left"):
+        results.write_atomic(path, make_result(samples=(9.0, 9.0, 9.0)))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_a_cells_result_file_is_never_a_snakemake_output():
+    """Snakemake deletes a job's outputs before it runs and after it fails; the
+    measuring rules declare stamps and write the result in place, so a stored
+    result survives a failed or interrupted re-measurement."""
+    text = (ROOT / "rules" / "measure.smk").read_text()
+    cell_rule = text.split("rule cell:", 1)[1]
+    output = cell_rule.split("output:", 1)[1].split("params:", 1)[0]
+    assert "build/cells/" in output and "touch(" in output and "results" not in output

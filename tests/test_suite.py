@@ -172,5 +172,5 @@ def test_run_suite_starts_nothing_once_its_budget_is_spent(fixture_suite):
 
     assert "3 process(es) skipped" in summary(log)
     # the missing framework's cells are still recorded; the skipped cell has no file
-    assert not results.result_path(run.out, run.machine, "faulty", "torch", "eager").exists()
-    assert results.result_path(run.out, run.machine, "faulty", "tensorflow", "eager").is_file()
+    assert not results.result_path(run.out, run.machine, "faulty", "torch", "eager", "smoke").exists()
+    assert results.result_path(run.out, run.machine, "faulty", "tensorflow", "eager", "smoke").is_file()

@@ -22,6 +22,8 @@ from pipeline import hardware, results
 pytestmark = pytest.mark.workflow
 MACHINE = hardware.machine_id()
 DATA_RE = "site_data"
+#: where the measuring rules' stamps go (a cell's result file is written in place)
+CELLS_RE = f"build/cells/{MACHINE}"
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2"]
 
 
@@ -180,7 +182,7 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     jobs = planned_jobs(plan.stdout)
     assert jobs.get("cell") == 3 and jobs.get("process") == 3 * SMOKE_PROCESSES, plan.stdout
     assert "detect" not in jobs
-    rerun = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/mlp_digits/([\w-]+)@smoke\.json", plan.stdout))
+    rerun = set(re.findall(rf"output: {CELLS_RE}/mlp_digits/([\w-]+)@smoke\.done", plan.stdout))
     assert rerun == {"tensorflow-eager", "tensorflow-function", "tensorflow-xla"}, plan.stdout
 
 
@@ -228,7 +230,7 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
         assert f"<strong>{shown}</strong>" in page, name
 
     plan = run([*SNAKEMAKE, "-n", "--config", *config], repo)
-    rerun = set(re.findall(rf"output: site_data/results/{MACHINE}/(\w+)/torch-eager@smoke\.json", plan.stdout))
+    rerun = set(re.findall(rf"output: {CELLS_RE}/(\w+)/torch-eager@smoke\.done", plan.stdout))
     assert rerun == set(FAULTS), plan.stdout
 
 
@@ -238,11 +240,11 @@ def test_a_subset_run_remakes_only_its_own_cells(repo):
     proc = run([*SNAKEMAKE, "-n", "--config", "profile=smoke", "workloads=[mlp_digits]", "frameworks=[torch,jax]"],
                repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    planned = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/(\w+)/([\w-]+)@smoke\.json", proc.stdout))
+    planned = set(re.findall(rf"output: {CELLS_RE}/(\w+)/([\w-]+)@smoke\.done", proc.stdout))
     assert planned == {("mlp_digits", "torch-eager"), ("mlp_digits", "torch-compile"), ("mlp_digits", "jax-jit")}
-    assert not re.search(rf"output: {DATA_RE}/results/{MACHINE}/\w+/[\w-]+\.json", proc.stdout)
+    assert not re.search(rf"output: {CELLS_RE}/\w+/[\w-]+\.done", proc.stdout)
     proc = run([*SNAKEMAKE, "-n", "--config", "modes={torch: [eager]}", "frameworks=[torch]"], repo)
-    planned = set(re.findall(rf"output: {DATA_RE}/results/{MACHINE}/\w+/([\w-]+)\.json", proc.stdout))
+    planned = set(re.findall(rf"output: {CELLS_RE}/\w+/([\w-]+)\.done", proc.stdout))
     assert planned == {"torch-eager"}, proc.stdout[-2000:]
 
 
@@ -346,7 +348,8 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
     spec = yaml.safe_load((folder / "workload.yaml").read_text())
     spec["profiles"]["smoke"]["size"]["behaviour"] = "hang"
     (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
-    target = f"site_data/results/{MACHINE}/hangs/torch-eager@smoke.json"
+    target = f"build/cells/{MACHINE}/hangs/torch-eager@smoke.done"
+    result = repo / "site_data" / "results" / MACHINE / "hangs" / "torch-eager@smoke.json"
     config = ["profile=smoke", "workloads=[hangs]", "frameworks=[torch]", "modes={torch: [eager]}"]
 
     for how in ("SIGINT to the process group", "SIGKILL to snakemake"):
@@ -368,9 +371,9 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
         snake.wait(timeout=120)
         _, alive = psutil.wait_procs(run_tree, timeout=60)
         assert alive == [], f"{how}: still running: {[' '.join(p.cmdline())[:120] for p in alive]}"
-        assert not (repo / target).exists()
+        assert not (repo / target).exists() and not result.exists()
 
     assert run([*SNAKEMAKE, "--unlock", "--config", *config, "--", target], repo).returncode == 0
     resumed = run([*SNAKEMAKE, "--config", *config, "timeout_s=5", "--", target], repo)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert json.loads((repo / target).read_text())["status"] == "timeout"
+    assert json.loads(result.read_text())["status"] == "timeout"
