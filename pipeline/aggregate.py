@@ -226,8 +226,8 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None) -
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        table.to_csv(out_dir / f"{name}.csv", index=False)
-    (out_dir / "refused.json").write_text(json.dumps(refused, indent=1) + "\n")
+        results.replace_file(out_dir / f"{name}.csv", table.to_csv(index=False))
+    results.replace_file(out_dir / "refused.json", json.dumps(refused, indent=1) + "\n")
     return tables["cells"], refused
 
 

@@ -250,8 +250,7 @@ def cmd_verdicts(ns) -> int:
 
     doc = claims.load(Path(ns.claims))
     table = judge(doc, read_tables(Path(ns.data_dir) / "tables"), load_ecosystem(Path(ns.data_dir)))
-    Path(ns.out).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(ns.out, index=False)
+    results.replace_file(Path(ns.out), table.to_csv(index=False))
     print(f"{len(doc['claims'])} claim(s), {len(table)} verdict(s) -> {ns.out}: {summary(table)}")
     return 0
 

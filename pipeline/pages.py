@@ -183,7 +183,7 @@ def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: f
         path = Path(docs_dir) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         text = env.get_template(template).render(**context)
-        path.write_text(text)
+        results.replace_file(path, text)
         written.append(path)
 
     for workload in workloads.values():

@@ -133,13 +133,18 @@ def check_values(result: dict, source: str) -> None:
 def write_atomic(path: Path, payload: dict) -> None:
     """Write JSON so that a reader never sees half a file, and a crash mid-write
     leaves the previous result in place."""
+    replace_file(path, json.dumps(payload, indent=1, allow_nan=False) + "\n")
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write a file beside its old version and swap it in only when complete: a
+    failure (a full disk, an interrupt) leaves the old file as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=1, allow_nan=False)
-            handle.write("\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

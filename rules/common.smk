@@ -60,7 +60,7 @@ def measured_results():
 
 def timer_checks():
     """This machine's timer check (when measuring) and any stored from other machines."""
-    mine = [f"{DATA}/timer_check/{MACHINE}.json"] if config["measure"] else []
+    mine = [f"build/stamps/timer-check-{MACHINE}.done"] if config["measure"] else []
     return sorted(set(mine) | set(glob.glob(f"{DATA}/timer_check/*.json")))
 
 
@@ -89,6 +89,6 @@ def retry_flag(wildcards):
 def ecosystem_files():
     """This machine's live ecosystem figures (when measuring), every stored machine's,
     and the public-source snapshot."""
-    mine = [f"{DATA}/ecosystem/live/{MACHINE}.json"] if config["measure"] else []
+    mine = [f"build/stamps/ecosystem-{MACHINE}.done"] if config["measure"] else []
     stored = glob.glob(f"{DATA}/ecosystem/live/*.json") + glob.glob(f"{DATA}/ecosystem/snapshot.json")
     return sorted(set(mine) | set(stored))

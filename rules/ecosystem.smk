@@ -14,8 +14,9 @@ rule ecosystem:
         "pipeline/ecosystem/__init__.py",
         "pipeline/ecosystem/live.py",
     output:
-        f"{DATA}/ecosystem/live/{MACHINE}.json",
+        touch(f"build/stamps/ecosystem-{MACHINE}.done"),
     params:
+        out=f"{DATA}/ecosystem/live/{MACHINE}.json",
         versions=installed_versions(),
         runs=pipeline_config.import_runs(config),
     log:
@@ -23,4 +24,4 @@ rule ecosystem:
     # alone on the machine: the import timings must not compete with a cell
     threads: workflow.cores
     shell:
-        "{PY} -m pipeline ecosystem --runs {params.runs} --out {output} > {log} 2>&1"
+        "{PY} -m pipeline ecosystem --runs {params.runs} --out {params.out} > {log} 2>&1"

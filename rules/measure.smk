@@ -1,5 +1,8 @@
 # Measurement (and the timer check, which times this machine too): every cell runs in PROCESSES fresh processes, each its own job that
 # imports one framework and asks for every core, so two never share the machine.
+# Rules whose files are kept in the repository declare a stamp under build/ and
+# write their files in place: Snakemake deletes a job's declared outputs before
+# it runs and after it fails, and a stored file must survive both.
 # Priorities run the processes in rounds (process 0 of every cell, then process 1,
 # ...), so drift of the machine over time hits all frameworks alike.
 
@@ -8,12 +11,14 @@ PROCESSES = pipeline_config.processes(config)
 
 rule detect:
     output:
-        f"{DATA}/machines/{MACHINE}.json",
+        touch(f"build/stamps/detect-{MACHINE}.done"),
+    params:
+        out=f"{DATA}/machines/{MACHINE}.json",
     log:
         f"logs/detect-{MACHINE}.log",
     threads: workflow.cores
     shell:
-        "{PY} -m pipeline detect --out {output} > {log} 2>&1"
+        "{PY} -m pipeline detect --out {params.out} > {log} 2>&1"
 
 
 rule timer_check:
@@ -21,12 +26,14 @@ rule timer_check:
         "pipeline/timing.py",
         "pipeline/timer_check.py",
     output:
-        f"{DATA}/timer_check/{MACHINE}.json",
+        touch(f"build/stamps/timer-check-{MACHINE}.done"),
+    params:
+        out=f"{DATA}/timer_check/{MACHINE}.json",
     log:
         f"logs/timer-check-{MACHINE}.log",
     threads: workflow.cores
     shell:
-        "{PY} -m pipeline timer-check --out {output} > {log} 2>&1"
+        "{PY} -m pipeline timer-check --out {params.out} > {log} 2>&1"
 
 
 rule process:
@@ -59,10 +66,8 @@ rule process:
         " --out {output} > {log} 2>&1"
 
 
-# The cell's result file is written by `pipeline merge` (atomically, in place), not
-# declared as the output: Snakemake deletes a job's outputs before it runs and
-# after it fails, and a stored result must survive a failed or interrupted
-# re-measurement (a full disk included). The declared output is a stamp.
+# The cell's result file is written by `pipeline merge` atomically, in place: a
+# stored result survives a failed or interrupted re-measurement, a full disk included.
 rule cell:
     input:
         processes=lambda wildcards: expand(

@@ -57,11 +57,11 @@ def _poison_results(data: Path) -> None:
     good["knobs"]["env"] = {P: P}
     folder = data / "results" / OTHER / "mlp_digits"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "jax-jit.json").write_text(json.dumps(good))
+    (folder / "jax-jit@smoke.json").write_text(json.dumps(good))  # the fixture is a smoke result
     failed = json.loads(json.dumps(good))
     failed.update(framework="torch", mode="eager", status="crashed", reason=P, metrics={}, timing=None)
     failed["processes"] = [{**failed["processes"][0], "status": "crashed", "reason": P}]
-    (folder / "torch-eager.json").write_text(json.dumps(failed))
+    (folder / "torch-eager@smoke.json").write_text(json.dumps(failed))
     (folder / BAD_NAME).write_text(json.dumps(good))
     # an operations case that did not run, with a reason
     mine = next((data / "results").glob("*/matmul/torch-eager.json"))
@@ -106,7 +106,8 @@ def hostile_site(tmp_path_factory) -> Path:
     _poison_results(repo / "site_data")
     _poison_ledgers(repo / "site_data")
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--config", "measure=false", "--forcerun", "aggregate"],
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--config", "measure=false", "publish=[default,smoke]",
+         "--forcerun", "aggregate"],
         cwd=repo, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return repo / "site"

@@ -123,10 +123,10 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     foreign_dir = data / "results" / "other-machine-8c" / "mlp_digits"
     foreign_dir.mkdir(parents=True, exist_ok=True)
     sample = json.loads((ROOT / "tests" / "fixtures" / "other-machine-result.json").read_text())
-    (foreign_dir / "jax-jit.json").write_text(json.dumps(sample))
+    (foreign_dir / "jax-jit@smoke.json").write_text(json.dumps(sample))  # the fixture is a smoke result
     corrupt = foreign_dir / "torch-eager.json"
     corrupt.write_text("{ truncated")
-    foreign_before = (foreign_dir / "jax-jit.json").read_text()
+    foreign_before = (foreign_dir / "jax-jit@smoke.json").read_text()
 
     # smoke results are stored beside the main ones (named @smoke); this run publishes
     # them, and the other machine's default results
@@ -144,7 +144,7 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     cases = {(k, name): c for k, r in stored.items() for name, c in (r.get("cases") or {}).items()}
     assert not [key for key, c in cases.items() if c["status"] not in ("ok", "unsupported")], cases
     assert all(c["reason"] for c in cases.values() if c["status"] == "unsupported")
-    assert (foreign_dir / "jax-jit.json").read_text() == foreign_before
+    assert (foreign_dir / "jax-jit@smoke.json").read_text() == foreign_before
     assert corrupt.read_text() == "{ truncated"
 
     page = (repo / "site" / "workloads" / "mlp_digits.html").read_text()
