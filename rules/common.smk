@@ -50,18 +50,29 @@ def cell_stamp(cell):
     return f"build/cells/{MACHINE}/{cell.workload}/{cell.framework}-{cell.mode}{SUFFIX}.done"
 
 
+def stored_besides(pattern, made_here):
+    """Files already stored that no job of this run writes: the files a job writes
+    are represented by its stamp, so the set of inputs is the same before and
+    after the run (Snakemake re-runs a job whose set of inputs changed)."""
+    return set(glob.glob(pattern)) - set(made_here)
+
+
 def measured_results():
     """This machine's cells (their stamps, when measuring) plus every result already
     stored, from this machine or any other, so a new file anywhere re-aggregates."""
-    mine = [cell_stamp(c) for c in CELLS] if config["measure"] else []
-    stored = glob.glob(f"{DATA}/results/*/*/*.json")
-    return sorted(set(mine) | set(stored))
+    if not config["measure"]:
+        return sorted(glob.glob(f"{DATA}/results/*/*/*.json"))
+    written = [str(pipeline_results.result_path(DATA, MACHINE, c.workload, c.framework, c.mode, config["profile"]))
+               for c in CELLS]
+    return sorted({cell_stamp(c) for c in CELLS} | stored_besides(f"{DATA}/results/*/*/*.json", written))
 
 
 def timer_checks():
-    """This machine's timer check (when measuring) and any stored from other machines."""
-    mine = [f"build/stamps/timer-check-{MACHINE}.done"] if config["measure"] else []
-    return sorted(set(mine) | set(glob.glob(f"{DATA}/timer_check/*.json")))
+    """This machine's timer check (its stamp, when measuring) and any stored from other machines."""
+    if not config["measure"]:
+        return sorted(glob.glob(f"{DATA}/timer_check/*.json"))
+    mine = f"{DATA}/timer_check/{MACHINE}.json"
+    return sorted({f"build/stamps/timer-check-{MACHINE}.done"} | stored_besides(f"{DATA}/timer_check/*.json", [mine]))
 
 
 def cell_sources(wildcards):
@@ -87,8 +98,11 @@ def retry_flag(wildcards):
 
 
 def ecosystem_files():
-    """This machine's live ecosystem figures (when measuring), every stored machine's,
-    and the public-source snapshot."""
-    mine = [f"build/stamps/ecosystem-{MACHINE}.done"] if config["measure"] else []
-    stored = glob.glob(f"{DATA}/ecosystem/live/*.json") + glob.glob(f"{DATA}/ecosystem/snapshot.json")
-    return sorted(set(mine) | set(stored))
+    """This machine's live ecosystem figures (their stamp, when measuring), every
+    stored machine's, and the public-source snapshot."""
+    snapshot = set(glob.glob(f"{DATA}/ecosystem/snapshot.json"))
+    if not config["measure"]:
+        return sorted(set(glob.glob(f"{DATA}/ecosystem/live/*.json")) | snapshot)
+    mine = f"{DATA}/ecosystem/live/{MACHINE}.json"
+    return sorted({f"build/stamps/ecosystem-{MACHINE}.done"} | stored_besides(f"{DATA}/ecosystem/live/*.json", [mine])
+                  | snapshot)

@@ -27,18 +27,24 @@ PAGES = ["index.html", "workloads/mlp_digits.html", "environment.html", "methodo
          "notebooks/redraw_a_chart.html"]
 
 
-@pytest.fixture(scope="module")
-def server(built_site):
+def serve(folder):
+    """Serve ``folder`` on a free loopback port for as long as the generator lives."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    handler = functools.partial(Quiet, directory=str(built_site))
+    handler = functools.partial(Quiet, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    yield from serve(built_site)
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,15 @@ exists, no script set the marker, and the payloads are shown as text.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import ROOT
-from test_browser import ARGS, CHROMIUM
+from test_browser import CHROMIUM, browser, serve  # noqa: F401 - browser is a fixture
 from test_workflow import copy_repo
 
 pytestmark = pytest.mark.browser
@@ -115,23 +112,7 @@ def hostile_site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_server(hostile_site):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(Quiet, directory=str(hostile_site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    yield from serve(hostile_site)
 
 
 INJECTED = """() => ({
@@ -159,11 +140,11 @@ def test_the_payloads_reach_the_pages(hostile_site):
 
 
 @pytest.mark.parametrize("over", ["http", "file"])
-def test_no_payload_runs_on_any_page(hostile_site, hostile_server, chromium, over):
+def test_no_payload_runs_on_any_page(hostile_site, hostile_server, browser, over):  # noqa: F811 - the fixture
     failures = []
     for rel in _pages(hostile_site):
         url = f"{hostile_server}/{rel}" if over == "http" else (hostile_site / rel).as_uri()
-        context = chromium.new_context()
+        context = browser.new_context()
         page = context.new_page()
         dialogs = []
         page.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
@@ -176,8 +157,8 @@ def test_no_payload_runs_on_any_page(hostile_site, hostile_server, chromium, ove
     assert failures == []
 
 
-def test_the_chooser_shows_hostile_labels_as_text(hostile_server, chromium):
-    context = chromium.new_context()
+def test_the_chooser_shows_hostile_labels_as_text(hostile_server, browser):  # noqa: F811 - the fixture
+    context = browser.new_context()
     page = context.new_page()
     page.goto(f"{hostile_server}/guide.html", wait_until="load")
     page.wait_for_selector(".guide-chooser[data-ready='true']")
