@@ -121,8 +121,9 @@ def check(config: dict, source: str = str(CONFIG_PATH)) -> list[Cell]:
             )
         for mode in modes_for(config, framework) if config["measure"] else ():
             # a Keras mode runs on another framework, which must be there too
-            needed = fw.mode_env.get(mode, {}).get("KERAS_BACKEND")
-            if needed and not FRAMEWORKS[needed].installed():
+            for needed in fw.needs(mode)[1:]:
+                if FRAMEWORKS[needed].installed():
+                    continue
                 raise ConfigError(
                     f"{source}: field modes.{framework}: mode {mode!r} needs {needed!r}, which is not "
                     f"installed ({FRAMEWORKS[needed].install_hint}), or leave the mode out"

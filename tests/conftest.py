@@ -43,8 +43,7 @@ def probe(tmp_path_factory):
     def run(workload: str, framework: str, mode: str, precision: str = "fp32"):
         key = (workload, framework, mode, precision)
         if key not in cache:
-            needed = FRAMEWORKS[framework].mode_env.get(mode, {}).get("KERAS_BACKEND")
-            for name in (framework, needed) if needed else (framework,):
+            for name in FRAMEWORKS[framework].needs(mode):
                 if not FRAMEWORKS[name].installed():
                     pytest.skip(f"{name} is not installed")
             out = folder / f"{'-'.join(key)}.npz"

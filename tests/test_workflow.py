@@ -18,6 +18,7 @@ import yaml
 from conftest import ROOT
 
 from pipeline import hardware, results
+from pipeline.frameworks import FRAMEWORKS
 
 pytestmark = pytest.mark.workflow
 MACHINE = hardware.machine_id()
@@ -294,7 +295,7 @@ def test_gpu_run_rehearsed_on_this_cpu(tmp_path, capsys):
     expected = {(c.workload, c.framework, c.mode) for c in smoke_cells()}
     assert {(r["workload"], r["framework"], r["mode"]) for r in stored} == expected
     def needs_tensorflow(r: dict) -> bool:
-        return r["framework"] == "tensorflow" or (r["framework"], r["mode"]) == ("keras", "tensorflow")
+        return "tensorflow" in FRAMEWORKS[r["framework"]].needs(r["mode"])
 
     missing = [r for r in stored if needs_tensorflow(r)]
     assert missing and all(r["status"] == "unsupported" for r in missing)
