@@ -10,11 +10,12 @@ from pathlib import Path
 
 import yaml
 
-from . import config as config_mod
-from . import hardware, lifetime, results
-from .contract import PROFILES
-from .frameworks import FRAMEWORKS
-from .registry import WorkloadError
+from pipeline.contract import PROFILES
+from pipeline.core import config as config_mod
+from pipeline.core import results
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.registry import WorkloadError
+from pipeline.measure import hardware, lifetime
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -31,19 +32,19 @@ def cmd_check(ns) -> int:
     """Validate the config, every workload and every stored result; time nothing."""
     cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
     cells = config_mod.check(cfg, source=ns.config)
-    from .pages import missing_nav_entries
+    from pipeline.publish.pages import missing_nav_entries
 
     selected = config_mod.selected_workloads(cfg)
     missing = missing_nav_entries(selected)
     if missing:
         raise WorkloadError("mkdocs.yml: field nav: no entry for " + ", ".join(missing))
-    from .registry import check_deeply
+    from pipeline.core.registry import check_deeply
 
     problems = [p for name, w in selected.items() for p in check_deeply(w, config_mod.workload_options(cfg, name))]
     if problems:
         raise WorkloadError("\n".join(problems))
-    from . import claims, guide
-    from .ecosystem import snapshot
+    from pipeline.core import snapshot
+    from pipeline.publish import claims, guide
 
     ledger = claims.load(Path(cfg["data_dir"]) / "claims.yaml")
     scenarios = guide.load(Path(cfg["data_dir"]) / "scenarios.yaml", sources={s["id"] for s in ledger["sources"]},
@@ -66,15 +67,26 @@ def cmd_check(ns) -> int:
 
 
 def cmd_cells(ns) -> int:
+    """List the cells the config selects; with --plan, whether each is measured by
+    the next run (its stored result is not current) and why, and its DAG stamp."""
+    from pipeline.core import freshness
+
     cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
-    for cell in config_mod.check(cfg, source=ns.config):
-        print(f"{cell.workload} {cell.framework} {cell.mode}")
+    cells = config_mod.check(cfg, source=ns.config)
+    if not ns.plan:
+        for cell in cells:
+            print(f"{cell.workload} {cell.framework} {cell.mode}")
+        return 0
+    planned = freshness.plan(cfg, cells, config_mod.selected_workloads(cfg, ns.config), hardware.machine_id())
+    for cell, p in planned.items():
+        verdict = "current" if p.state.current else "measure"
+        print(f"{cell.workload}\t{cell.framework}\t{cell.mode}\t{verdict}\t{p.stamp}\t{p.state.reason}")
     return 0
 
 
 def cmd_detect(ns) -> int:
     """Describe this machine and ask each installed framework what devices it sees."""
-    from .harness import detect
+    from pipeline.measure.harness import detect
 
     info = detect()
     results.write_atomic(Path(ns.out), info)
@@ -90,8 +102,8 @@ def _stop_with_parent() -> None:
 
 
 def cmd_run(ns) -> int:
-    from .harness import run_cell
-    from .registry import WORKLOADS_DIR, load_workload
+    from pipeline.core.registry import WORKLOADS_DIR, load_workload
+    from pipeline.measure.harness import run_cell
 
     _stop_with_parent()
 
@@ -135,7 +147,7 @@ def describe(result: dict) -> str:
 
 def cmd_budget(ns) -> int:
     """The 5 ms rule and the compute (and, from a run's log, overhead) estimate of a profile."""
-    from . import budget
+    from pipeline.measure import budget
 
     cfg = config_mod.load(Path(ns.config), {"profile": ns.profile, "measure": False,
                                             "frameworks": ns.frameworks.split(","), **_overrides(ns.set)})
@@ -154,7 +166,7 @@ def cmd_budget(ns) -> int:
 
 def cmd_run_suite(ns) -> int:
     """Every cell of a profile, processes in rounds, without Snakemake (a lent GPU machine)."""
-    from .suite import Suite, summary
+    from pipeline.measure.suite import Suite, summary
 
     _stop_with_parent()
     overrides = {"profile": ns.profile, **_overrides(ns.set)}
@@ -175,14 +187,14 @@ def cmd_verify(ns) -> int:
     """Check result files as a maintainer checks a pull request: values, profile,
     provenance against the recorded commit, equivalence with the machine's reference
     cell, FLOP/s against its ceiling. Exit code 1 with one finding per line."""
-    from .verify import main as verify_main
+    from pipeline.publish.verify import main as verify_main
 
     return verify_main(ns.paths, Path(ns.data_dir))
 
 
 def cmd_merge(ns) -> int:
     """Combine one-process results written by separate jobs into the cell's result file."""
-    from .harness import merge_files
+    from pipeline.measure.harness import merge_files
 
     print(describe(merge_files([Path(p) for p in ns.inputs], Path(ns.out))))
     return 0
@@ -190,7 +202,7 @@ def cmd_merge(ns) -> int:
 
 def cmd_timer_check(ns) -> int:
     """Time one function with the harness's clock and with independent timers; print both."""
-    from .timer_check import run, table
+    from pipeline.measure.timer_check import run, table
 
     report = run(ns.rounds)
     if ns.out:
@@ -200,7 +212,7 @@ def cmd_timer_check(ns) -> int:
 
 
 def cmd_aggregate(ns) -> int:
-    from .aggregate import aggregate
+    from pipeline.publish.aggregate import aggregate
 
     cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir), ns.publish.split(",") if ns.publish else None)
     for line in refused:
@@ -210,8 +222,8 @@ def cmd_aggregate(ns) -> int:
 
 
 def cmd_charts(ns) -> int:
-    from .aggregate import read_tables
-    from .charts import draw_all
+    from pipeline.publish.aggregate import read_tables
+    from pipeline.publish.charts import draw_all
 
     tables = read_tables(Path(ns.tables))
     written = draw_all(tables, Path(ns.out_dir))
@@ -222,7 +234,7 @@ def cmd_charts(ns) -> int:
 
 def cmd_ecosystem(ns) -> int:
     """Measure each installed framework's footprint, dependencies and cold import time."""
-    from .ecosystem import live
+    from pipeline.measure import ecosystem_live as live
 
     doc = live.measure(ns.runs)
     live.write(Path(ns.out), doc)
@@ -235,7 +247,7 @@ def cmd_ecosystem(ns) -> int:
 
 def cmd_refresh(ns) -> int:
     """Update the public-source snapshot where the network allows; keep stored figures otherwise."""
-    from .ecosystem import refresh
+    from pipeline.measure import ecosystem_refresh as refresh
 
     report = refresh.refresh(Path(ns.snapshot))
     print(json.dumps(report, indent=1, default=str))
@@ -244,9 +256,9 @@ def cmd_refresh(ns) -> int:
 
 def cmd_verdicts(ns) -> int:
     """Judge every claim of the ledger on every machine's results."""
-    from . import claims
-    from .aggregate import read_tables
-    from .verdicts import judge, load_ecosystem, summary
+    from pipeline.publish import claims
+    from pipeline.publish.aggregate import read_tables
+    from pipeline.publish.verdicts import judge, load_ecosystem, summary
 
     doc = claims.load(Path(ns.claims))
     table = judge(doc, read_tables(Path(ns.data_dir) / "tables"), load_ecosystem(Path(ns.data_dir)))
@@ -257,7 +269,7 @@ def cmd_verdicts(ns) -> int:
 
 def cmd_ergonomics(ns) -> int:
     """Lines of code and distinct framework APIs per workload and framework (a table)."""
-    from . import ergonomics
+    from pipeline.publish import ergonomics
 
     table = ergonomics.write(Path(ns.out)) if ns.out else ergonomics.table()
     print(table.drop(columns=["apis"]).to_string(index=False))
@@ -265,7 +277,7 @@ def cmd_ergonomics(ns) -> int:
 
 
 def cmd_pages(ns) -> int:
-    from .pages import write_pages
+    from pipeline.publish.pages import write_pages
 
     written = write_pages(Path(ns.data_dir), Path(ns.docs_dir), ns.threshold, ns.alpha)
     print(f"{len(written)} page(s) written: {', '.join(str(p) for p in written)}")
@@ -280,9 +292,11 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--config", default="config/config.yaml")
         sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, as snakemake --config does")
+        return sp
 
     with_config(sub.add_parser("check", help=cmd_check.__doc__))
-    with_config(sub.add_parser("cells", help="list the cells the config selects"))
+    sp = with_config(sub.add_parser("cells", help=cmd_cells.__doc__))
+    sp.add_argument("--plan", action="store_true", help="also: measured next or current, why, and the stamp")
     sp = sub.add_parser("detect", help=cmd_detect.__doc__)
     sp.add_argument("--out", required=True)
 
@@ -390,9 +404,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _input_errors() -> tuple[type[Exception], ...]:
     """Bad input (named file and field), as opposed to a bug, which keeps its traceback."""
-    from .budget import AcceleratorError
-    from .claims import ClaimError
-    from .ecosystem.snapshot import SnapshotError
+    from pipeline.core.snapshot import SnapshotError
+    from pipeline.measure.budget import AcceleratorError
+    from pipeline.publish.claims import ClaimError
 
     return (config_mod.ConfigError, WorkloadError, results.ResultError, ClaimError, SnapshotError,
             AcceleratorError)

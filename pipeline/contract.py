@@ -4,7 +4,7 @@ A workload ``workloads/<name>/`` holds
 
 ``workload.yaml``
     title, task, description, per-profile sizes and timing counts, metrics and
-    numerical tolerance (validated against ``pipeline/schemas/workload.schema.json``).
+    numerical tolerance (validated against ``pipeline/core/schemas/workload.schema.json``).
 ``workload.py``
     framework-neutral code: ``make_problem(seed, **size) -> Problem`` builds the
     data, the initial weights and the facts (FLOPs, cases) with NumPy only.
@@ -59,7 +59,7 @@ TRAINING = "training"
 PRECISIONS = ("fp32", "bf16")
 #: Sizes a workload declares in ``workload.yaml``: ``smoke`` (seconds per cell, the
 #: tests), ``default`` (the main job on a 2-core CPU), ``full`` (long GPU runs) and
-#: ``gpu`` (the whole suite on one GPU within a few minutes; see ``pipeline/budget.py``).
+#: ``gpu`` (the whole suite on one GPU within a few minutes; see ``pipeline/measure/budget.py``).
 PROFILES = ("smoke", "default", "full", "gpu")
 
 

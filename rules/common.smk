@@ -8,11 +8,12 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from pipeline import config as pipeline_config
-from pipeline import hardware
-from pipeline import results as pipeline_results
-from pipeline.frameworks import FRAMEWORKS
-from pipeline.registry import WorkloadError
+from pipeline.core import config as pipeline_config
+from pipeline.core import freshness
+from pipeline.core import results as pipeline_results
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.registry import WorkloadError
+from pipeline.measure import hardware
 
 try:
     CELLS = pipeline_config.check(config, source="config/config.yaml (with --config overrides)")
@@ -45,26 +46,40 @@ ALL_WORKLOADS = sorted(glob.glob("workloads/*/workload.yaml"))
 SUFFIX = "" if config["profile"] == pipeline_results.MAIN_PROFILE else f"@{config['profile']}"
 
 
-def cell_stamp(cell):
-    """The cell rule's output: its result file is written in place by the job."""
-    return f"build/cells/{MACHINE}/{cell.workload}/{cell.framework}-{cell.mode}{SUFFIX}.done"
-
-
-def stored_besides(pattern, made_here):
-    """Files already stored that no job of this run writes: the files a job writes
-    are represented by its stamp, so the set of inputs is the same before and
-    after the run (Snakemake re-runs a job whose set of inputs changed)."""
-    return set(glob.glob(pattern)) - set(made_here)
+# Staleness by content (pipeline/core/freshness.py): a cell whose stored result is
+# current is read as it is; any other is measured. Each cell's stamp is named by its
+# key, a digest of what it measures, so a changed key is a missing stamp; a failed
+# result adds its own digest, so it stays a to-do. Planning writes nothing.
+PLAN = freshness.plan(config, CELLS, WORKLOADS, MACHINE) if config["measure"] else {}
+TO_MEASURE = [Path(p.stamp).name.split(".")[-2] for p in PLAN.values() if not p.state.current]
 
 
 def measured_results():
-    """This machine's cells (their stamps, when measuring) plus every result already
-    stored, from this machine or any other, so a new file anywhere re-aggregates."""
+    """Each selected cell as its stamp (when it is to be measured, or was measured
+    in this checkout), or else as its current stored result; plus every other
+    result stored, from this machine or any other, so a new file anywhere
+    re-aggregates. The set stays the same before and after a run: Snakemake
+    re-runs a job whose set of inputs changed."""
     if not config["measure"]:
         return sorted(glob.glob(f"{DATA}/results/*/*/*.json"))
-    written = [str(pipeline_results.result_path(DATA, MACHINE, c.workload, c.framework, c.mode, config["profile"]))
-               for c in CELLS]
-    return sorted({cell_stamp(c) for c in CELLS} | stored_besides(f"{DATA}/results/*/*/*.json", written))
+    stamps, represented = set(), set()
+    for planned in PLAN.values():
+        if not planned.state.current or Path(planned.stamp).exists():
+            stamps.add(planned.stamp)
+            represented.add(str(planned.result))
+    return sorted(stamps | stored_besides(f"{DATA}/results/*/*/*.json", represented))
+
+
+def stored_besides(pattern, made_here):
+    """Files already stored that no job of this run writes: a file a job writes is
+    represented by that job's stamp."""
+    return set(glob.glob(pattern)) - set(made_here)
+
+
+def stored_or_stamp(stored, stamp):
+    """A machine-wide measurement (timer check, ecosystem figures): its stamp when
+    measured in this checkout or never stored, else the stored file as it is."""
+    return stamp if Path(stamp).exists() or not Path(stored).exists() else stored
 
 
 def timer_checks():
@@ -72,7 +87,8 @@ def timer_checks():
     if not config["measure"]:
         return sorted(glob.glob(f"{DATA}/timer_check/*.json"))
     mine = f"{DATA}/timer_check/{MACHINE}.json"
-    return sorted({f"build/stamps/timer-check-{MACHINE}.done"} | stored_besides(f"{DATA}/timer_check/*.json", [mine]))
+    return sorted({stored_or_stamp(mine, f"build/stamps/timer-check-{MACHINE}.done")}
+                  | stored_besides(f"{DATA}/timer_check/*.json", [mine]))
 
 
 def cell_sources(wildcards):
@@ -83,20 +99,6 @@ def cell_sources(wildcards):
             for i, path in enumerate(workload.source_files(wildcards.framework))}
 
 
-def retry_flag(wildcards):
-    """A failed cell is a to-do: where this machine's stored result for the cell
-    failed, a flag touched now makes it older than its inputs, so the cell runs
-    again. Cells that succeeded (or are unsupported) are left alone."""
-    path = pipeline_results.result_path(DATA, MACHINE, wildcards.workload, wildcards.framework, wildcards.mode,
-                                        config["profile"])
-    if not pipeline_results.failed(path):
-        return []
-    flag = Path(f"build/retry/{MACHINE}/{wildcards.workload}/{wildcards.framework}-{wildcards.mode}")
-    flag.parent.mkdir(parents=True, exist_ok=True)
-    flag.touch()
-    return [str(flag)]
-
-
 def ecosystem_files():
     """This machine's live ecosystem figures (their stamp, when measuring), every
     stored machine's, and the public-source snapshot."""
@@ -104,5 +106,5 @@ def ecosystem_files():
     if not config["measure"]:
         return sorted(set(glob.glob(f"{DATA}/ecosystem/live/*.json")) | snapshot)
     mine = f"{DATA}/ecosystem/live/{MACHINE}.json"
-    return sorted({f"build/stamps/ecosystem-{MACHINE}.done"} | stored_besides(f"{DATA}/ecosystem/live/*.json", [mine])
-                  | snapshot)
+    return sorted({stored_or_stamp(mine, f"build/stamps/ecosystem-{MACHINE}.done")}
+                  | stored_besides(f"{DATA}/ecosystem/live/*.json", [mine]) | snapshot)

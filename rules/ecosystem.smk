@@ -2,7 +2,7 @@
 # cold import time, versions, licences. Re-run when an installed framework's
 # version changes (the params), not on every run.
 
-from pipeline.frameworks import FRAMEWORKS as _FRAMEWORKS
+from pipeline.core.frameworks import FRAMEWORKS as _FRAMEWORKS
 
 
 def installed_versions():
@@ -11,8 +11,8 @@ def installed_versions():
 
 rule ecosystem:
     input:
-        "pipeline/ecosystem/__init__.py",
-        "pipeline/ecosystem/live.py",
+        "pipeline/core/ecosystem.py",
+        "pipeline/measure/ecosystem_live.py",
     output:
         touch(f"build/stamps/ecosystem-{MACHINE}.done"),
     params:

@@ -23,8 +23,8 @@ rule detect:
 
 rule timer_check:
     input:
-        "pipeline/timing.py",
-        "pipeline/timer_check.py",
+        "pipeline/measure/timing.py",
+        "pipeline/measure/timer_check.py",
     output:
         touch(f"build/stamps/timer-check-{MACHINE}.done"),
     params:
@@ -68,21 +68,23 @@ rule process:
 
 # The cell's result file is written by `pipeline merge` atomically, in place: a
 # stored result survives a failed or interrupted re-measurement, a full disk included.
+# Only cells whose stored result is not current (rules/common.smk) match this rule.
 rule cell:
     input:
         processes=lambda wildcards: expand(
             f"build/processes/{MACHINE}/{wildcards.workload}/{wildcards.framework}-{wildcards.mode}/{{index}}.json",
             index=range(PROCESSES),
         ),
-        retry=retry_flag,
     output:
-        touch(f"build/cells/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}.done"),
+        touch(f"build/cells/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}.{{key}}.done"),
     params:
         result=lambda wildcards: pipeline_results.result_path(
             DATA, MACHINE, wildcards.workload, wildcards.framework, wildcards.mode, config["profile"]),
     log:
-        "logs/{workload}/{framework}-{mode}.log",
+        "logs/{workload}/{framework}-{mode}.{key}.log",
     wildcard_constraints:
         **SELECTED,
+        key=one_of(TO_MEASURE),
     shell:
         "{PY} -m pipeline merge --out {params.result} {input.processes} > {log} 2>&1"
+

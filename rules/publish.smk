@@ -52,7 +52,7 @@ rule pages:
         ecosystem_files(),
         ALL_WORKLOADS,
         f"{DATA}/scenarios.yaml",
-        glob.glob("pipeline/templates/*.j2"),
+        glob.glob("pipeline/publish/templates/*.j2"),
         # the concept map and ergonomics pages read the implementation files
         glob.glob("workloads/*/*.py"),
         glob.glob("docs/notebooks/*.ipynb"),

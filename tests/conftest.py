@@ -14,9 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import modes_for  # noqa: E402
-from pipeline.frameworks import FRAMEWORKS  # noqa: E402
-from pipeline.registry import discover  # noqa: E402
+from pipeline.core.config import modes_for  # noqa: E402
+from pipeline.core.frameworks import FRAMEWORKS  # noqa: E402
+from pipeline.core.registry import discover  # noqa: E402
 
 WORKLOADS = discover()
 CELLS = [

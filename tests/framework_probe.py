@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import knobs  # noqa: E402
+from pipeline.measure import knobs  # noqa: E402
 
 
 def probe_training(workload, problem, impl, backend, mode, dev) -> dict:
@@ -77,8 +77,8 @@ def probe_operations(problem, impl, backend, mode, dev) -> dict:
 
 def main(workload_name: str, framework: str, mode: str, out: str, precision: str = "fp32") -> None:
     knobs.apply(1)  # single-threaded: reductions in a fixed order
-    from pipeline.frameworks import get
-    from pipeline.registry import WORKLOADS_DIR, load_workload
+    from pipeline.core.frameworks import get
+    from pipeline.core.registry import WORKLOADS_DIR, load_workload
 
     fw = get(framework)
     os.environ.update(fw.mode_env.get(mode, {}))

@@ -12,7 +12,7 @@ import pytest
 
 def test_torch_cuda_paths(monkeypatch):
     torch = pytest.importorskip("torch")
-    from pipeline.frameworks import torch_backend as b
+    from pipeline.measure.backends import torch_backend as b
 
     calls = []
     monkeypatch.setattr(torch.cuda, "synchronize", lambda dev=None: calls.append(("sync", dev)))
@@ -38,7 +38,7 @@ def test_torch_cuda_paths(monkeypatch):
 
 def test_tensorflow_gpu_paths(monkeypatch):
     tf = pytest.importorskip("tensorflow")
-    from pipeline.frameworks import tensorflow_backend as b
+    from pipeline.measure.backends import tensorflow_backend as b
 
     seen = []
     monkeypatch.setattr(tf.config.experimental, "get_memory_info", lambda name: seen.append(name) or {"peak": 777})
@@ -56,7 +56,7 @@ def test_tensorflow_gpu_paths(monkeypatch):
 
 def test_jax_gpu_and_tpu_paths(monkeypatch):
     jax = pytest.importorskip("jax")
-    from pipeline.frameworks import jax_backend as b
+    from pipeline.measure.backends import jax_backend as b
 
     gpu = types.SimpleNamespace(platform="gpu", device_kind="NVIDIA H100", id=0,
                                 memory_stats=lambda: {"peak_bytes_in_use": 12345})
@@ -74,7 +74,7 @@ def test_jax_gpu_and_tpu_paths(monkeypatch):
 
 def test_jax_sync_waits_for_state_too(monkeypatch):
     jax = pytest.importorskip("jax")
-    from pipeline.frameworks import jax_backend as b
+    from pipeline.measure.backends import jax_backend as b
 
     waited = []
     monkeypatch.setattr(jax, "block_until_ready", lambda x: waited.append(x))

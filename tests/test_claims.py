@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import claims, guide
 from pipeline.cli import main
-from pipeline.registry import discover
-from pipeline.verdicts import FAILS, HOLDS, UNMEASURABLE, judge
+from pipeline.core.registry import discover
+from pipeline.publish import claims, guide
+from pipeline.publish.verdicts import FAILS, HOLDS, UNMEASURABLE, judge
 
 REPO = Path(__file__).resolve().parents[1]
 LEDGER = REPO / "site_data" / "claims.yaml"
@@ -27,7 +27,7 @@ def workloads():
 
 
 def _cell(machine, workload, framework, mode, value, kind="cpu", status="ok", first=1.0, low=None, high=None):
-    from pipeline.frameworks import FRAMEWORKS
+    from pipeline.core.frameworks import FRAMEWORKS
 
     fw = FRAMEWORKS[framework]
     return {"machine_id": machine, "workload": workload, "framework": framework, "mode": mode,
@@ -39,7 +39,7 @@ def _cell(machine, workload, framework, mode, value, kind="cpu", status="ok", fi
 
 
 def _case(machine, workload, framework, mode, case, time, status="ok"):
-    from pipeline.frameworks import FRAMEWORKS
+    from pipeline.core.frameworks import FRAMEWORKS
 
     fw = FRAMEWORKS[framework]
     return {"machine_id": machine, "workload": workload, "framework": framework, "mode": mode, "case": case,

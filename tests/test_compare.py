@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.compare import break_even, comparisons, sentence
+from pipeline.publish.compare import break_even, comparisons, sentence
 
 
 def cell(framework, mode, first, step, label, complete=True, status="ok"):

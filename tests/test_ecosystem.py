@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ecosystem import FIGURES, LIVE_FIGURES, PUBLIC_IDS, SNAPSHOT_FIGURES, live, refresh, snapshot
-from pipeline.ecosystem.refresh import FetchError, Response
-from pipeline.ecosystem.snapshot import SnapshotError
-from pipeline.frameworks import FRAMEWORKS
+from pipeline.core import snapshot
+from pipeline.core.ecosystem import FIGURES, LIVE_FIGURES, PUBLIC_IDS, SNAPSHOT_FIGURES
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.snapshot import SnapshotError
+from pipeline.measure import ecosystem_live as live
+from pipeline.measure import ecosystem_refresh as refresh
+from pipeline.measure.ecosystem_refresh import FetchError, Response
 
 FIX = Path(__file__).parent / "fixtures" / "ecosystem"
 TODAY = date(2026, 11, 22)  # the day the PyPI fixtures were recorded

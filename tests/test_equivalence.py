@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import CELLS, OPERATION_CELLS, TRAINING_CELLS, WORKLOADS, cell_id
 
-from pipeline.protocols.operations import relative_error
+from pipeline.measure.protocols.operations import relative_error
 
 pytestmark = pytest.mark.equivalence
 

@@ -1,4 +1,4 @@
-"""pipeline/ergonomics.py (lines and distinct framework APIs) and pipeline/concepts.py
+"""pipeline/publish/ergonomics.py (lines and distinct framework APIs) and pipeline/publish/concepts.py
 (the Concept map's code, located in the real files), and the two page templates."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from pipeline import ergonomics, escaping
-from pipeline.concepts import CONCEPTS, SymbolNotFound, context, locate
 from pipeline.contract import IMPL_FILES
-from pipeline.ergonomics import count_lines, framework_apis, measure_file
-from pipeline.frameworks import FRAMEWORKS
-from pipeline.registry import discover
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.registry import discover
+from pipeline.publish import ergonomics, escaping
+from pipeline.publish.concepts import CONCEPTS, SymbolNotFound, context, locate
+from pipeline.publish.ergonomics import count_lines, framework_apis, measure_file
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "pipeline" / "templates"
+TEMPLATES = ROOT / "pipeline" / "publish" / "templates"
 
 
 def write(tmp_path: Path, text: str, name: str = "impl.py") -> Path:

@@ -1,4 +1,4 @@
-"""Unit tier: values from input files reach a page as text (pipeline/escaping.py),
+"""Unit tier: values from input files reach a page as text (pipeline/publish/escaping.py),
 checked against Python-Markdown with the site's own extensions."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import yaml
 from conftest import ROOT
 from markupsafe import Markup
 
-from pipeline import escaping
+from pipeline.publish import escaping
 
 EXTENSIONS = [e if isinstance(e, str) else next(iter(e))
               for e in yaml.safe_load((ROOT / "mkdocs.yml").read_text().split("\nextra_css:")[0]

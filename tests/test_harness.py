@@ -13,9 +13,9 @@ import psutil
 import pytest
 import yaml
 
-from pipeline import results
-from pipeline.harness import merge_files, run_cell
-from pipeline.registry import load_workload
+from pipeline.core import results
+from pipeline.core.registry import load_workload
+from pipeline.measure.harness import merge_files, run_cell
 
 pytest.importorskip("torch")
 FIXTURE = Path(__file__).parent / "fixtures" / "faulty"
@@ -102,7 +102,7 @@ def _worker_of(harness: psutil.Process, deadline_s: float = 120) -> psutil.Proce
     while time.monotonic() < end:
         for proc in harness.children(recursive=True):
             try:
-                if "pipeline.worker" in " ".join(proc.cmdline()):
+                if "pipeline.measure.worker" in " ".join(proc.cmdline()):
                     return proc
             except psutil.Error:
                 continue

@@ -21,7 +21,7 @@ import yaml
 from conftest import ROOT
 from jupyter_client.kernelspec import KernelSpecManager
 
-from pipeline import notebook
+from pipeline.publish import notebook
 
 NOTEBOOK = ROOT / "docs" / "notebooks" / "redraw_a_chart.ipynb"
 CELLS_CSV = ROOT / "site_data" / "tables" / "cells.csv"
@@ -241,7 +241,7 @@ def test_context_holds_the_code_cells():
 @pytest.mark.parametrize("env", ["own", "pages"])
 def test_the_page_renders_every_step(env):
     if env == "pages":
-        from pipeline.pages import _env  # the generator's environment, StrictUndefined
+        from pipeline.publish.pages import _env  # the generator's environment, StrictUndefined
         text = _env().get_template(notebook.TEMPLATE).render(**notebook.context(NOTEBOOK, ROOT / "docs"))
     else:
         text = notebook.render(NOTEBOOK, ROOT / "docs")

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import hardware
-from pipeline.aggregate import add_utilisation, case_rows, ceilings
 from pipeline.contract import Case, Problem
-from pipeline.protocols import Session, operations, training
+from pipeline.measure import hardware
+from pipeline.measure.protocols import Session, operations, training
+from pipeline.publish.aggregate import add_utilisation, case_rows, ceilings
 
 BACKEND = types.SimpleNamespace(
     put=lambda a, dev: np.asarray(a), sync=lambda value, model, dev: None, to_numpy=np.asarray,

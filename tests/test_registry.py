@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import config as config_mod
-from pipeline.registry import WORKLOADS_DIR, WorkloadError, discover, load_workload
+from pipeline.core import config as config_mod
+from pipeline.core.registry import WORKLOADS_DIR, WorkloadError, discover, load_workload
 
 GOOD = WORKLOADS_DIR / "mlp_digits"
 
@@ -85,7 +85,7 @@ def test_workload_without_any_implementation_is_refused(workload_copy):
 
 
 def test_cells_skip_frameworks_without_implementation(workload_copy, monkeypatch):
-    from pipeline import config as config_mod
+    from pipeline.core import config as config_mod
 
     (workload_copy / "jax_impl.py").unlink()
     monkeypatch.setattr(config_mod, "selected_workloads",
@@ -133,7 +133,7 @@ def test_unknown_workload_names_the_field():
 
 
 def test_missing_framework_package_is_reported(monkeypatch):
-    from pipeline.frameworks import FRAMEWORKS
+    from pipeline.core.frameworks import FRAMEWORKS
 
     monkeypatch.setattr(type(FRAMEWORKS["jax"]), "installed", lambda self: self.name != "jax")
     with pytest.raises(config_mod.ConfigError, match=r"field frameworks: 'jax' is selected but the package"):
@@ -165,7 +165,7 @@ def test_an_implementation_that_does_not_parse_is_named_with_its_line(workload_c
 
 
 def test_a_workload_py_that_raises_on_import_is_named(workload_copy):
-    from pipeline.registry import check_deeply
+    from pipeline.core.registry import check_deeply
 
     neutral = workload_copy / "workload.py"
     neutral.write_text(neutral.read_text() + "\nraise RuntimeError('boom at import')\n")
@@ -174,7 +174,7 @@ def test_a_workload_py_that_raises_on_import_is_named(workload_copy):
 
 
 def test_a_size_key_make_problem_does_not_take_is_named_per_profile(workload_copy):
-    from pipeline.registry import check_deeply
+    from pipeline.core.registry import check_deeply
 
     edit_yaml(workload_copy, lambda s: s["profiles"]["full"]["size"].update(hiddn=3))
     (problem,) = check_deeply(load_workload(workload_copy))
@@ -184,7 +184,7 @@ def test_a_size_key_make_problem_does_not_take_is_named_per_profile(workload_cop
 
 
 def test_an_unsatisfiable_predicate_and_a_twice_used_scenario_id_are_refused(tmp_path):
-    from pipeline import claims, guide
+    from pipeline.publish import claims, guide
 
     data = Path(__file__).resolve().parent.parent / "site_data"
     ledger = yaml.safe_load((data / "claims.yaml").read_text())

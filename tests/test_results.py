@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from pipeline import SCHEMA_VERSION, hardware, provenance, results
-from pipeline.aggregate import aggregate
-from pipeline.metrics import combine, sampled
-from pipeline.registry import WORKLOADS_DIR
+from pipeline import SCHEMA_VERSION
+from pipeline.core import freshness, results
+from pipeline.core.metrics import combine, sampled
+from pipeline.core.registry import WORKLOADS_DIR
+from pipeline.measure import hardware, provenance
+from pipeline.publish.aggregate import aggregate
 
 MACHINE = "test-machine-2c"
 
@@ -129,7 +131,7 @@ def test_write_atomic_keeps_the_old_file_when_serialisation_fails(tmp_path):
 def test_provenance_has_versions_hashes_and_no_hostname():
     files = [WORKLOADS_DIR / "mlp_digits" / "torch_impl.py"]
     block = provenance.collect(files)
-    assert block["source_sha256"] == {"workloads/mlp_digits/torch_impl.py": provenance.sha256(files[0])}
+    assert block["source_sha256"] == {"workloads/mlp_digits/torch_impl.py": freshness.sha256(files[0])}
     assert block["versions"]["numpy"]
     assert set(block["git"]) == {"sha", "dirty"}
     text = json.dumps(block)
@@ -172,7 +174,7 @@ def test_combine_refuses_different_cells():
 
 
 def test_complete_result_is_marked_complete(tmp_path):
-    from pipeline.aggregate import build_tables
+    from pipeline.publish.aggregate import build_tables
 
     declared = {("mlp_digits", "smoke"): {"processes": 2, "samples": 3}}
     full = make_result(samples=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), processes=2)

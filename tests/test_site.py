@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from pipeline.pages import fmt, missing_nav_entries
-from pipeline.registry import discover
+from pipeline.core.registry import discover
+from pipeline.publish.pages import fmt, missing_nav_entries
 
 pytestmark = pytest.mark.site
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from pipeline.statistics import compare, median_ci, ratio_interval, stability, summarize
+from pipeline.core.statistics import compare, median_ci, ratio_interval, stability, summarize
 
 
 def test_median_ci_brackets_the_median_with_at_least_the_level():

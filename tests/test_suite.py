@@ -13,17 +13,18 @@ import pytest
 import yaml
 from conftest import ROOT, WORKLOADS
 
-from pipeline import budget, hardware, results
-from pipeline import config as config_mod
 from pipeline.contract import PROFILES
-from pipeline.registry import Workload, WorkloadError, load_workload
+from pipeline.core import config as config_mod
+from pipeline.core import results
+from pipeline.core.registry import Workload, WorkloadError, load_workload
+from pipeline.measure import budget, hardware
 
 FAULTY = Path(__file__).parent / "fixtures" / "faulty"
 
 
 def test_profile_names_are_one_list():
-    workload_schema = json.loads((ROOT / "pipeline/schemas/workload.schema.json").read_text())
-    result_schema = json.loads((ROOT / "pipeline/schemas/result.schema.json").read_text())
+    workload_schema = json.loads((ROOT / "pipeline/core/schemas/workload.schema.json").read_text())
+    result_schema = json.loads((ROOT / "pipeline/core/schemas/result.schema.json").read_text())
     config_schema = yaml.safe_load((ROOT / "config/config.schema.yaml").read_text())
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     assert tuple(workload_schema["properties"]["profiles"]["required"]) == PROFILES
@@ -122,7 +123,7 @@ def test_nvidia_smi_rows_keep_clocks_where_readable():
 def fixture_suite(tmp_path, monkeypatch):
     """A Suite over the test-only workload: torch eager measured, TensorFlow 'missing'."""
     pytest.importorskip("torch")
-    from pipeline import suite
+    from pipeline.measure import suite
 
     folder = tmp_path / "faulty"
     shutil.copytree(FAULTY, folder)
@@ -168,7 +169,7 @@ def test_run_suite_starts_nothing_once_its_budget_is_spent(fixture_suite):
     assert log["processes"] == []
     assert [(s["mode"], s["index"]) for s in log["skipped"]] == [("eager", 0), ("eager", 1), ("eager", 2)]
     assert all("budget of 0 s spent" in s["reason"] for s in log["skipped"])
-    from pipeline.suite import summary
+    from pipeline.measure.suite import summary
 
     assert "3 process(es) skipped" in summary(log)
     # the missing framework's cells are still recorded; the skipped cell has no file

@@ -9,8 +9,8 @@ import shutil
 import pytest
 from conftest import ROOT
 
-from pipeline import results
-from pipeline.aggregate import aggregate
+from pipeline.core import results
+from pipeline.publish.aggregate import aggregate
 
 MINE = next((ROOT / "site_data" / "results").glob("*/mlp_digits/jax-jit.json"))
 

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from conftest import ROOT
 
-from pipeline import verify
+from pipeline.publish import verify
 
 MACHINE = next((ROOT / "site_data" / "results").glob("*/mlp_digits/jax-jit.json")).parent.parent.name
 

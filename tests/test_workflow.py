@@ -17,8 +17,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from pipeline import hardware, results
-from pipeline.frameworks import FRAMEWORKS
+from pipeline.core import results
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.measure import hardware
 
 pytestmark = pytest.mark.workflow
 MACHINE = hardware.machine_id()
@@ -53,13 +54,13 @@ def planned_jobs(stdout: str) -> dict[str, int]:
 
 
 def smoke_cells() -> list:
-    from pipeline import config as config_mod
+    from pipeline.core import config as config_mod
 
     return config_mod.check(config_mod.load(overrides={"profile": "smoke"}))
 
 
 def smoke_processes() -> int:
-    from pipeline import config as config_mod
+    from pipeline.core import config as config_mod
 
     return config_mod.load()["processes"]["smoke"]
 
@@ -81,8 +82,11 @@ def test_dry_run_of_the_smoke_profile_plans_every_cell(repo):
     cells = smoke_cells()
     assert jobs["cell"] == len(cells)
     assert jobs["process"] == SMOKE_PROCESSES * len(cells)  # fresh processes per cell in the smoke profile
-    for rule in ("detect", "timer_check", "aggregate", "charts", "pages", "site", "all"):
+    for rule in ("detect", "aggregate", "charts", "pages", "site", "all"):
         assert jobs[rule] == 1
+    # a machine's stored timer check is used as it is; only a machine without one runs it
+    stored = (repo / "site_data" / "timer_check" / f"{MACHINE}.json").exists()
+    assert jobs.get("timer_check", 0) == (0 if stored else 1)
 
 
 @pytest.mark.parametrize(
@@ -183,7 +187,7 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     jobs = planned_jobs(plan.stdout)
     assert jobs.get("cell") == 3 and jobs.get("process") == 3 * SMOKE_PROCESSES, plan.stdout
     assert "detect" not in jobs
-    rerun = set(re.findall(rf"output: {CELLS_RE}/mlp_digits/([\w-]+)@smoke\.done", plan.stdout))
+    rerun = set(re.findall(rf"output: {CELLS_RE}/mlp_digits/([\w-]+)@smoke\.\w+\.done", plan.stdout))
     assert rerun == {"tensorflow-eager", "tensorflow-function", "tensorflow-xla"}, plan.stdout
 
 
@@ -231,7 +235,7 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
         assert f"<strong>{shown}</strong>" in page, name
 
     plan = run([*SNAKEMAKE, "-n", "--config", *config], repo)
-    rerun = set(re.findall(rf"output: {CELLS_RE}/(\w+)/torch-eager@smoke\.done", plan.stdout))
+    rerun = set(re.findall(rf"output: {CELLS_RE}/(\w+)/torch-eager@smoke\.\w+\.done", plan.stdout))
     assert rerun == set(FAULTS), plan.stdout
 
 
@@ -241,11 +245,11 @@ def test_a_subset_run_remakes_only_its_own_cells(repo):
     proc = run([*SNAKEMAKE, "-n", "--config", "profile=smoke", "workloads=[mlp_digits]", "frameworks=[torch,jax]"],
                repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    planned = set(re.findall(rf"output: {CELLS_RE}/(\w+)/([\w-]+)@smoke\.done", proc.stdout))
+    planned = set(re.findall(rf"output: {CELLS_RE}/(\w+)/([\w-]+)@smoke\.\w+\.done", proc.stdout))
     assert planned == {("mlp_digits", "torch-eager"), ("mlp_digits", "torch-compile"), ("mlp_digits", "jax-jit")}
-    assert not re.search(rf"output: {CELLS_RE}/\w+/[\w-]+\.done", proc.stdout)
+    assert not re.search(rf"output: {CELLS_RE}/\w+/[\w-]+\.\w+\.done", proc.stdout)
     proc = run([*SNAKEMAKE, "-n", "--config", "modes={torch: [eager]}", "frameworks=[torch]"], repo)
-    planned = set(re.findall(rf"output: {CELLS_RE}/\w+/([\w-]+)\.done", proc.stdout))
+    planned = set(re.findall(rf"output: {CELLS_RE}/\w+/([\w-]+)\.\w+\.done", proc.stdout))
     assert planned == {"torch-eager"}, proc.stdout[-2000:]
 
 
@@ -283,7 +287,7 @@ def test_gpu_run_rehearsed_on_this_cpu(tmp_path, capsys):
     is ok, the others say what is missing, and the normal aggregation, `check`'s
     result loading and `budget --log` accept what it wrote. Its duration is printed."""
     out = tmp_path / "gpu-rehearsal"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures" / "without_tensorflow")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures" / "blocked_imports")}
     proc = subprocess.run(
         [sys.executable, "-m", "pipeline", "run-suite", "--profile", "smoke", "--processes", "2",
          "--timeout", "600", "--out", str(out)],
@@ -349,9 +353,11 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
     spec = yaml.safe_load((folder / "workload.yaml").read_text())
     spec["profiles"]["smoke"]["size"]["behaviour"] = "hang"
     (folder / "workload.yaml").write_text(yaml.safe_dump(spec))
-    target = f"build/cells/{MACHINE}/hangs/torch-eager@smoke.done"
     result = repo / "site_data" / "results" / MACHINE / "hangs" / "torch-eager@smoke.json"
     config = ["profile=smoke", "workloads=[hangs]", "frameworks=[torch]", "modes={torch: [eager]}"]
+    listed = run([sys.executable, "-m", "pipeline", "cells", "--plan", *(f"--set={c}" for c in config)], repo)
+    assert listed.returncode == 0, listed.stderr
+    (target,) = [line.split("\t")[4] for line in listed.stdout.splitlines()]
 
     for how in ("SIGINT to the process group", "SIGKILL to snakemake"):
         snake = subprocess.Popen([*SNAKEMAKE, "--config", *config, "timeout_s=600", "--", target], cwd=repo,
@@ -359,7 +365,7 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
         tree = psutil.Process(snake.pid)
         workers = []
         for _ in range(600):
-            workers = [p for p in tree.children(recursive=True) if "pipeline.worker" in " ".join(p.cmdline())]
+            workers = [p for p in tree.children(recursive=True) if "pipeline.measure.worker" in " ".join(p.cmdline())]
             if workers:
                 break
             time.sleep(0.2)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import jax
 
-from pipeline.frameworks.jax_backend import put
-from pipeline.registry import load_workload
+from pipeline.core.registry import load_workload
+from pipeline.measure.backends.jax_backend import put
 
 NEUTRAL = load_workload(Path(__file__).resolve().parent).neutral()
 MODE = "jit"  # JAX's only mode: training, serving and exports all run here

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from pipeline.frameworks.tensorflow_backend import put
-from pipeline.registry import load_workload
+from pipeline.core.registry import load_workload
+from pipeline.measure.backends.tensorflow_backend import put
 
 NEUTRAL = load_workload(Path(__file__).resolve().parent).neutral()
 TRAIN_MODE = "eager"  # also the mode whose cell measures the exported artefacts

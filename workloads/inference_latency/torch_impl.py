@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from pipeline.frameworks.torch_backend import put
-from pipeline.registry import load_workload
+from pipeline.core.registry import load_workload
+from pipeline.measure.backends.torch_backend import put
 
 NEUTRAL = load_workload(Path(__file__).resolve().parent).neutral()
 TRAIN_MODE = "eager"  # also the mode whose cell measures the exported artefacts

@@ -42,7 +42,7 @@ import dataclasses
 import numpy as np
 
 from pipeline.contract import Case, Problem
-from pipeline.registry import WORKLOADS_DIR, load_workload
+from pipeline.core.registry import WORKLOADS_DIR, load_workload
 
 #: The served networks: short name -> the workload that defines and trains it.
 NETS = {"cnn": "cnn_cifar", "lm": "transformer_lm"}
@@ -124,7 +124,7 @@ def served_model(problem: Problem, net: str, framework: str, train_mode: str, mo
     contract, and places batches with the harness' own ``put``. Training happens in
     ``train_mode`` (the framework's cheapest); another serving mode gets a model
     built from the trained weights in the canonical layout."""
-    from pipeline.frameworks import get
+    from pipeline.core.frameworks import get
 
     put = get(framework).backend().put
     sub = problem.hyper["nets"][net]

@@ -1,0 +1,135 @@
+"""Is a stored result still what this tree would measure? Staleness by content,
+as asv does with benchmark hashes, not by file times: a fresh clone of an
+unchanged tree has nothing to measure, and an edit re-measures only the cells
+whose files changed.
+
+A cell's stored result is *current* when it succeeded (or its mode is
+unsupported) under the same profile, number of processes and threads, from
+source files whose SHA-256 equal the tree's. Each cell also gets a *key*, a
+digest of what it would measure; the DAG names the cell's stamp by it, so a
+changed key is a missing stamp. A result that failed or cannot be read adds its
+own digest to the key: every attempt leaves a different file, so a failed cell
+stays a to-do without anything written while the DAG is planned.
+
+Read-only: nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import REPO_ROOT
+from pipeline.core import config as config_mod
+from pipeline.core import results
+from pipeline.core.config import Cell
+from pipeline.core.registry import Workload
+
+#: statuses of a cell that needs no new attempt (an unsupported mode stays so)
+SETTLED = ("ok", "unsupported")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def display(path: Path) -> str:
+    """Repository-relative where possible; never an absolute path from someone's disk."""
+    path = Path(path).resolve()
+    if path.is_relative_to(REPO_ROOT):
+        return str(path.relative_to(REPO_ROOT))
+    return f"{path.parent.name}/{path.name}"
+
+
+def source_digests(paths: list[Path]) -> dict[str, str]:
+    """The digests a result records (``provenance.source_sha256``) and is compared by."""
+    return {display(p): sha256(p) for p in paths}
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CellState:
+    current: bool
+    #: names the cell's stamp: what it measures, and for a failed result which attempt
+    key: str
+    #: why the stored result is or is not current, for the planning log
+    reason: str
+
+    def again(self) -> str:
+        """A key for a cell whose stamp already exists although it is not current
+        (its result was deleted after it was measured): measured once more."""
+        return _digest([self.key, "again"])
+
+
+def cell_state(result_path: Path, sources: list[Path], profile: str, processes: int, threads: int,
+               remeasure: bool = False) -> CellState:
+    """``remeasure``: not current whatever it holds (the key then includes the
+    stored result's digest, so that each such run measures again)."""
+    want = source_digests(sources)
+    base = {"result": display(result_path), "profile": profile, "sources": want, "processes": processes,
+            "threads": threads}
+    key = _digest(base)
+    try:
+        raw = Path(result_path).read_bytes()
+    except FileNotFoundError:
+        return CellState(False, key, "no stored result")
+    except OSError as err:
+        return CellState(False, _digest([base, str(err)]), f"stored result unreadable ({err.strerror})")
+    attempt = _digest([base, hashlib.sha256(raw).hexdigest()])
+    if remeasure:
+        return CellState(False, attempt, "measured again on request (remeasure=true)")
+    try:
+        record = json.loads(raw)
+        status = record["status"]
+        recorded = record["provenance"]["source_sha256"]
+        recorded_processes = len(record["processes"])
+        recorded_threads = record.get("knobs", {}).get("threads")
+        recorded_profile = record["profile"]
+    except (ValueError, KeyError, TypeError):
+        return CellState(False, attempt, "stored result malformed")
+    if status not in SETTLED:
+        return CellState(False, attempt, f"stored result {status}")
+    if recorded != want:
+        changed = sorted(p for p in set(want) | set(recorded) if want.get(p) != recorded.get(p))
+        return CellState(False, key, f"sources changed: {', '.join(changed)}")
+    if recorded_profile != profile:
+        return CellState(False, key, f"stored result is of profile {recorded_profile}")
+    if recorded_processes != processes:
+        return CellState(False, key, f"stored result has {recorded_processes} process(es), the config {processes}")
+    if status == "ok" and recorded_threads != threads:
+        return CellState(False, key, f"stored result ran {recorded_threads} thread(s), the config {threads}")
+    return CellState(True, key, f"current ({status})")
+
+
+@dataclass(frozen=True)
+class Planned:
+    result: Path
+    state: CellState
+    #: the DAG's stamp of the cell, relative to the repository
+    stamp: str
+
+
+def stamp_path(machine: str, cell: Cell, profile: str, key: str) -> str:
+    return f"build/cells/{machine}/{cell.workload}/{results.stem(cell.framework, cell.mode, profile)}.{key}.done"
+
+
+def plan(config: dict, cells: list[Cell], workloads: dict[str, Workload], machine: str) -> dict[Cell, Planned]:
+    """Each cell's stored result, its state and its stamp. A stamp that exists for a
+    cell that is not current (its result was deleted after it was measured) gets
+    another key, so the cell is measured once more."""
+    out = {}
+    for cell in cells:
+        result = results.result_path(config["data_dir"], machine, cell.workload, cell.framework, cell.mode,
+                                     config["profile"])
+        state = cell_state(result, workloads[cell.workload].source_files(cell.framework), config["profile"],
+                           config_mod.processes(config), config_mod.threads(config), config.get("remeasure", False))
+        stamp = stamp_path(machine, cell, config["profile"], state.key)
+        if not state.current and Path(stamp).exists():
+            stamp = stamp_path(machine, cell, config["profile"], state.again())
+        out[cell] = Planned(result, state, stamp)
+    return out

@@ -1,0 +1,96 @@
+"""Metric records, and how several measured processes combine into one cell.
+
+A metric is either *sampled* (every timed sample kept: ``samples`` and their
+``summary``) or a *per-process* scalar (one value per process: ``per_process``,
+with a ``summary`` once there are two). Either way ``value`` is the headline: the
+median. Combining processes pools the samples and concatenates the per-process
+values, so nothing measured is ever averaged away.
+"""
+
+from __future__ import annotations
+
+import statistics as stdlib_statistics
+
+from pipeline.core.statistics import summarize
+
+#: How bad a process outcome is; a cell takes its worst process's status.
+SEVERITY = {"ok": 0, "unsupported": 1, "non-finite": 2, "incorrect": 3, "timeout": 4, "killed": 5,
+            "out-of-memory": 6, "crashed": 7}
+
+
+def sampled(unit: str, values: list[float]) -> dict:
+    summary = summarize(values)
+    return {"unit": unit, "value": summary["median"], "samples": list(values), "summary": summary}
+
+
+def scalar(unit: str, value) -> dict:
+    return {"unit": unit, "value": value, "per_process": [value]}
+
+
+def _per_process(unit: str, values: list) -> dict:
+    finite = [v for v in values if v is not None]
+    entry = {"unit": unit, "value": stdlib_statistics.median(finite) if finite else None, "per_process": values}
+    if len(finite) >= 2:
+        entry["summary"] = summarize(finite)
+    return entry
+
+
+def merge_metrics(parts: list[dict], timing: dict | None) -> dict:
+    names: list[str] = []
+    for part in parts:
+        names += [n for n in part["metrics"] if n not in names]
+    merged = {}
+    for name in names:
+        entries = [p["metrics"][name] for p in parts if name in p["metrics"]]
+        unit = entries[0]["unit"]
+        if "samples" in entries[0]:
+            merged[name] = sampled(unit, [v for e in entries for v in e["samples"]])
+        else:
+            merged[name] = _per_process(unit, [v for e in entries for v in e["per_process"]])
+    for name in merged:
+        step = name.replace("achieved_flops", "train_step_time")
+        if name.startswith("achieved_flops") and step in merged and timing:
+            # FLOP/s at the pooled median step time, as for a single process
+            merged[name]["value"] = timing["flops_per_train_step"] / merged[step]["value"]
+    return merged
+
+
+def merge_cases(parts: list[dict]) -> dict:
+    """A case takes its worst status over the processes that reached it."""
+    merged: dict[str, dict] = {}
+    for part in parts:
+        for name, case in (part.get("cases") or {}).items():
+            if name not in merged or SEVERITY[case["status"]] > SEVERITY[merged[name]["status"]]:
+                merged[name] = case
+    return merged
+
+
+def combine(parts: list[dict]) -> dict:
+    """Several results of the same cell (one or more processes each) -> one result."""
+    if not parts:
+        raise ValueError("nothing to combine")
+    keys = {(p["machine_id"], p["workload"], p["framework"], p["mode"], p["profile"]) for p in parts}
+    if len(keys) > 1:
+        raise ValueError(f"cannot combine results of different cells: {sorted(keys)}")
+    processes = sorted((proc for p in parts for proc in p["processes"]), key=lambda proc: proc["index"])
+    worst = max(processes, key=lambda proc: SEVERITY[proc["status"]])
+    ok_parts = [p for p in parts if p["status"] == "ok"]
+    timing = next((p["timing"] for p in ok_parts), None)
+    reason = worst["reason"]
+    if worst["status"] != "ok" and len(processes) > 1:
+        reason = f"process {worst['index'] + 1} of {len(processes)}: {reason}"
+    latest = max(parts, key=lambda p: p["provenance"]["recorded_at"])
+    return {
+        **parts[0],
+        "status": worst["status"],
+        "reason": reason,
+        "stderr_tail": worst["stderr_tail"],
+        "duration_s": sum(p["duration_s"] for p in parts),
+        "device": next((p["device"] for p in ok_parts), parts[0]["device"]),
+        "timing": timing,
+        "processes": processes,
+        "metrics": merge_metrics(ok_parts, timing) if ok_parts else {},
+        "cases": merge_cases(parts),
+        "evidence": next((p["evidence"] for p in ok_parts if p.get("evidence")), None),
+        "provenance": latest["provenance"],
+    }

@@ -1,0 +1,168 @@
+"""Discover workloads by scanning ``workloads/`` and validate each one up front.
+
+Nothing here imports a framework: a broken workload is reported with its file and
+field before any cell runs, and a machine without one framework still lists the rest.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import jsonschema
+import yaml
+
+from pipeline import REPO_ROOT, SCHEMAS
+from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING
+from pipeline.core.frameworks import FRAMEWORKS
+
+WORKLOADS_DIR = REPO_ROOT / "workloads"
+SCHEMA_PATH = SCHEMAS / "workload.schema.json"
+
+
+class WorkloadError(ValueError):
+    """A workload folder that breaks the contract; the message names file and field."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    folder: Path
+    spec: dict
+
+    @property
+    def title(self) -> str:
+        return self.spec["title"]
+
+    def profile(self, profile: str) -> dict:
+        return self.spec["profiles"][profile]
+
+    @property
+    def task(self) -> str:
+        return self.spec["task"]
+
+    @property
+    def is_training(self) -> bool:
+        return self.spec["task"] == TRAINING
+
+    def impl_path(self, framework: str) -> Path:
+        return self.folder / IMPL_FILES[framework]
+
+    def implements(self, framework: str) -> bool:
+        """A framework without its implementation file is shown as not implemented."""
+        return self.impl_path(framework).is_file()
+
+    @property
+    def frameworks(self) -> list[str]:
+        return [f for f in IMPL_FILES if self.implements(f)]
+
+    def source_files(self, framework: str) -> list[Path]:
+        """The files whose content decides a cell's result (hashed into provenance),
+        with those of the workloads it ``uses`` (inference_latency serves cnn_cifar's model)."""
+        own = [self.folder / DECLARATION_FILE, self.folder / NEUTRAL_FILE, self.impl_path(framework)]
+        used = [self.folder.parent / name / f for name in self.spec.get("uses", [])
+                for f in (NEUTRAL_FILE, IMPL_FILES[framework])]
+        return own + used
+
+    def neutral(self) -> ModuleType:
+        return _load_module(self.name, "workload", self.folder / NEUTRAL_FILE)
+
+    def implementation(self, framework: str) -> ModuleType:
+        return _load_module(self.name, f"{framework}_impl", self.impl_path(framework))
+
+
+def _load_module(workload: str, stem: str, path: Path) -> ModuleType:
+    name = f"workloads.{workload}.{stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def _field(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def load_workload(folder: Path) -> Workload:
+    """Validate one workload folder; raise WorkloadError naming the file and field."""
+    decl = folder / DECLARATION_FILE
+    if not decl.is_file():
+        raise WorkloadError(f"{decl}: missing (every workload folder needs one)")
+    try:
+        spec = yaml.safe_load(decl.read_text())
+    except yaml.YAMLError as err:
+        raise WorkloadError(f"{decl}: not valid YAML: {err}") from None
+    if not isinstance(spec, dict):
+        raise WorkloadError(f"{decl}: (top level): expected a mapping, got {type(spec).__name__}")
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(spec), key=str)
+    if errors:
+        lines = [f"{decl}: field {_field(e)}: {e.message}" for e in errors]
+        raise WorkloadError("\n".join(lines))
+    neutral = folder / NEUTRAL_FILE
+    if not neutral.is_file():
+        raise WorkloadError(f"{neutral}: missing (see the contract in pipeline/contract.py)")
+    impls = [folder / f for f in IMPL_FILES.values() if (folder / f).is_file()]
+    if not impls:
+        raise WorkloadError(f"{folder}: no implementation file; expected at least one of "
+                            f"{', '.join(IMPL_FILES.values())}")
+    for path in [neutral, *impls]:
+        text = path.read_text()
+        try:
+            tree = ast.parse(text, filename=str(path))
+        except SyntaxError as err:
+            raise WorkloadError(f"{path}: line {err.lineno}: does not parse: {err.msg}") from None
+        wanted = "make_problem" if path.name == NEUTRAL_FILE else "build"
+        if not any(isinstance(node, ast.FunctionDef) and node.name == wanted for node in tree.body):
+            raise WorkloadError(f"{path}: defines no {wanted}()")
+    for name in spec.get("uses", []):
+        if not (folder.parent / name / DECLARATION_FILE).is_file():
+            raise WorkloadError(f"{decl}: field uses: no workload folder named {name!r} beside {folder.name}")
+    return Workload(name=folder.name, folder=folder, spec=spec)
+
+
+def check_deeply(workload: Workload, options: dict | None = None) -> list[str]:
+    """What only importing the neutral module shows, before any cell runs: that it
+    imports, and that every profile's ``size`` (with the config's extra options)
+    binds to ``make_problem``'s signature. One message per problem, naming file and
+    field. Imports no framework."""
+    decl, neutral = workload.folder / DECLARATION_FILE, workload.folder / NEUTRAL_FILE
+    try:
+        make_problem = workload.neutral().make_problem
+    except Exception as err:  # noqa: BLE001 - any import failure is the contributor's to see
+        sys.modules.pop(f"workloads.{workload.name}.workload", None)
+        return [f"{neutral}: fails to import: {type(err).__name__}: {err}"]
+    problems = []
+    for profile, spec in workload.spec["profiles"].items():
+        try:
+            inspect.signature(make_problem).bind(0, **{**spec["size"], **(options or {})})
+        except TypeError as err:
+            problems.append(f"{decl}: field profiles.{profile}.size: make_problem() does not take it: {err}")
+    return problems
+
+
+def discover(root: Path = WORKLOADS_DIR) -> dict[str, Workload]:
+    """Every folder under ``root`` whose name is a Python identifier is a workload."""
+    found = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if folder.name.isidentifier() and not folder.name.startswith("_"):
+            found[folder.name] = load_workload(folder)
+    return found
+
+
+def known_framework(name: str) -> bool:
+    return name in FRAMEWORKS

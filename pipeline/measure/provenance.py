@@ -1,0 +1,57 @@
+"""Where a number came from: software, hardware, code and knobs. No hostname."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import platform
+import subprocess
+from pathlib import Path
+
+from pipeline import REPO_ROOT
+from pipeline.core.frameworks import all_versions
+from pipeline.core.freshness import source_digests
+from pipeline.measure import hardware
+
+LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "snakemake")
+
+
+def _git(*args: str) -> str | None:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20, check=True
+        ).stdout.strip()
+    except (subprocess.SubprocessError, OSError):
+        return None
+
+
+def git_state() -> dict:
+    sha = _git("rev-parse", "HEAD")
+    # generated outputs (results, pages, site) do not make the code dirty
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                  ":(exclude)site_data", ":(exclude)docs", ":(exclude)site")
+    return {"sha": sha, "dirty": bool(status) if status is not None else None}
+
+
+def library_versions() -> dict[str, str | None]:
+    versions = all_versions()
+    for dist in LIBRARIES:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    return versions
+
+
+def collect(source_files: list[Path]) -> dict:
+    """The provenance block stored with every result."""
+    return {
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "hardware": hardware.describe(),
+        "versions": library_versions(),
+        "git": git_state(),
+        "source_sha256": source_digests(source_files),
+    }

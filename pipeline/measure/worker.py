@@ -1,0 +1,69 @@
+"""The measured process: one workload, one framework, one mode, once.
+
+Started by :mod:`pipeline.measure.harness` as ``python -m pipeline.measure.worker ARGS_JSON OUT``;
+it writes the process's outcome (status, metrics, device, knobs, per-case
+statuses) to ``OUT`` and the harness adds provenance. Only this process imports
+the framework. What is timed depends on the workload's task: see
+:mod:`pipeline.protocols.training` and :mod:`pipeline.protocols.operations`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from pipeline.measure import hardware, knobs
+
+
+def measure(args: dict) -> dict:
+    applied = knobs.apply(args["threads"], args.get("compile_cache"))
+    from pipeline.core.frameworks import get
+
+    fw = get(args["framework"])
+    # e.g. KERAS_BACKEND: read once, when the framework is imported
+    os.environ.update(fw.mode_env.get(args["mode"], {}))
+    applied["env"].update(fw.mode_env.get(args["mode"], {}))
+    from pipeline.core.registry import load_workload
+    from pipeline.measure.protocols import Session, operations, training
+
+    backend = fw.backend()
+    applied["framework"] = backend.configure(args["threads"], args["seed"])
+    workload = load_workload(Path(args["workload_dir"]))
+    size = {**workload.profile(args["profile"])["size"], **(args.get("options") or {})}
+    problem = workload.neutral().make_problem(args["seed"], **size)
+
+    kind = args["device"]
+    if kind == "auto":
+        seen = backend.visible_accelerators()
+        kind = seen[0]["kind"] if seen else "cpu"
+    partial = {"device": None, "knobs": applied, "facts": problem.facts, "cases": {}}
+    try:
+        dev = backend.device(kind)
+    except NotImplementedError as err:  # e.g. TensorFlow asked for a TPU here
+        return {**partial, "status": "unsupported", "reason": str(err), "metrics": {}}
+    name = str(dev) if kind == "cpu" else backend.visible_accelerators()[0]["name"]
+    partial["device"] = {"kind": kind, "name": name}
+    session = Session(backend=backend, dev=dev, device_kind=kind,
+                      native=hardware.native_precisions(kind, backend.bf16_supported(dev)),
+                      plan=dict(workload.profile(args["profile"])["timing"]), warm_cache=applied["warm_cache"],
+                      evidence_steps=int(workload.spec["tolerance"].get("equivalence_steps", 5)))
+    protocol = training if workload.is_training else operations
+    try:
+        outcome = protocol.measure(session, workload, problem, workload.implementation(fw.name), args["mode"])
+    except NotImplementedError as err:
+        return {**partial, "status": "unsupported", "reason": str(err) or "not implemented", "metrics": {}}
+    return {**partial, **outcome}
+
+
+def main(argv: list[str]) -> int:
+    args = json.loads(argv[0])
+    partial = measure(args)
+    with open(argv[1], "w") as handle:
+        json.dump(partial, handle, allow_nan=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

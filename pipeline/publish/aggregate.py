@@ -1,0 +1,246 @@
+"""Collect every result file into pandas tables under ``site_data/tables/``.
+
+``cells.csv``   one row per machine x workload x framework x mode: status, reason,
+                medians with intervals, single-valued metrics.
+``cases.csv``   one row per cell x case of operations workloads (and per extra
+                precision of training ones): status, work, median, percentiles.
+``ceilings.csv`` per machine and precision, the best matrix-product FLOP/s measured
+                there (from the workload that declares ``ceiling: true``); the
+                training rows' ``utilisation`` is relative to it.
+``samples.csv`` every raw timing sample, long format, for the charts.
+``refused.json`` result files that could not be used, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core import results
+from pipeline.core.frameworks import FRAMEWORKS
+
+SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable")
+
+
+def _order(framework: str, mode: str) -> int:
+    names = list(FRAMEWORKS)
+    fw = FRAMEWORKS.get(framework)
+    return names.index(framework) * 10 + (fw.modes.index(mode) if fw and mode in fw.modes else 9)
+
+
+def cell_row(result: dict) -> dict:
+    fw = FRAMEWORKS[result["framework"]]
+    row = {
+        "machine_id": result["machine_id"],
+        "workload": result["workload"],
+        "framework": result["framework"],
+        "framework_label": fw.label,
+        "mode": result["mode"],
+        "mode_label": fw.mode_labels.get(result["mode"], result["mode"]),
+        "cell": f"{fw.label} {fw.mode_labels.get(result['mode'], result['mode'])}",
+        "order": _order(result["framework"], result["mode"]),
+        "profile": result["profile"],
+        "status": result["status"],
+        "reason": result["reason"],
+        "device_kind": (result.get("device") or {}).get("kind"),
+        "device_name": (result.get("device") or {}).get("name"),
+        "recorded_at": result["provenance"]["recorded_at"],
+        "framework_version": _framework_version(result),
+        "train_steps": (result.get("timing") or {}).get("train_steps"),
+        "batch_size": (result.get("timing") or {}).get("batch_size"),
+        "unit": (result.get("timing") or {}).get("unit"),
+    }
+    for name, metric in result["metrics"].items():
+        if "/" in name:  # an operations case's metric: in cases.csv
+            continue
+        row[name] = metric["value"]
+        for field in SUMMARY_FIELDS if "summary" in metric else ():
+            row[f"{name}.{field}"] = metric["summary"][field]
+    processes = result["processes"]
+    row["processes"] = len(processes)
+    row["processes_ok"] = sum(p["status"] == "ok" for p in processes)
+    row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
+    return row
+
+
+def _framework_version(result: dict) -> str | None:
+    versions = result["provenance"]["versions"]
+    for dist in FRAMEWORKS[result["framework"]].distributions:
+        if versions.get(dist):
+            return f"{dist} {versions[dist]}"
+    return None
+
+
+def sample_rows(result: dict) -> list[dict]:
+    rows = []
+    for name, metric in result["metrics"].items():
+        for i, value in enumerate(metric.get("samples") or metric.get("per_process") or []):
+            if value is None:
+                continue
+            rows.append({
+                "machine_id": result["machine_id"],
+                "workload": result["workload"],
+                "framework": result["framework"],
+                "mode": result["mode"],
+                "metric": name,
+                "sample": i,
+                "value": value,
+            })
+    return rows
+
+
+def completeness(row: dict, declared: dict) -> dict:
+    """Did the cell get every process and sample its profile declares? An incomplete
+    cell is marked on the site, never silently pooled with complete ones."""
+    want = declared.get((row["workload"], row["profile"]))
+    if row["status"] != "ok" or want is None:
+        return {"complete": row["status"] == "ok" and want is not None, "incomplete_reason": None}
+    missing = []
+    if row["processes_ok"] < want["processes"]:
+        missing.append(f"{row['processes_ok']} of {want['processes']} processes")
+    if row["samples_per_process"] < want["samples"]:
+        missing.append(f"{row['samples_per_process']} of {want['samples']} samples per process")
+    return {"complete": not missing, "incomplete_reason": ", ".join(missing) or None}
+
+
+def declared_counts() -> dict:
+    """(workload, profile) -> the processes and samples the repository declares now."""
+    from pipeline.core.config import load
+    from pipeline.core.registry import discover
+
+    config = load()
+    return {
+        (name, profile): {"processes": config["processes"][profile], "samples": spec["timing"]["samples"]}
+        for name, w in discover().items()
+        for profile, spec in w.spec["profiles"].items()
+    }
+
+
+CASE_FIELDS = ("median", "ci_low", "ci_high", "p90", "p99", "cv", "unstable")
+
+
+def case_rows(result: dict) -> list[dict]:
+    """Operations cases (and extra precisions): one row each, whatever their status."""
+    fw = FRAMEWORKS[result["framework"]]
+    declared = ((result.get("timing") or {}).get("cases")) or {}
+    metrics = result["metrics"]
+    rows = []
+    for name, case in (result.get("cases") or {}).items():
+        row = {"machine_id": result["machine_id"], "workload": result["workload"],
+               "framework": result["framework"], "mode": result["mode"], "framework_label": fw.label,
+               "mode_label": fw.mode_labels.get(result["mode"], result["mode"]),
+               "cell": f"{fw.label} {fw.mode_labels.get(result['mode'], result['mode'])}",
+               "order": _order(result["framework"], result["mode"]), "case": name,
+               "status": case["status"], "reason": case["reason"], **declared.get(name, {})}
+        for metric in ("time", "throughput"):
+            summary = (metrics.get(f"{name}/{metric}") or {}).get("summary") or {}
+            for field in CASE_FIELDS:
+                row[f"{metric}.{field}"] = summary.get(field)
+            row[f"{metric}.unit"] = (metrics.get(f"{name}/{metric}") or {}).get("unit")
+        for key, metric in metrics.items():
+            prefix, _, rest = key.partition("/")
+            if prefix == name and rest not in ("time", "throughput"):
+                row[rest] = metric["value"]
+        rows.append(row)
+    return rows
+
+
+def ceilings(cases: pd.DataFrame, ceiling_workloads: list[str]) -> pd.DataFrame:
+    """Best FLOP/s per machine and precision over the ceiling workload's ok cases."""
+    columns = ["machine_id", "precision", "flops", "workload", "cell", "case"]
+    if cases.empty or "throughput.median" not in cases:
+        return pd.DataFrame(columns=columns)
+    mine = cases[cases["workload"].isin(ceiling_workloads) & (cases["status"] == "ok")
+                 & (cases["throughput.unit"] == "FLOP/s")].dropna(subset=["throughput.median"])
+    if mine.empty:
+        return pd.DataFrame(columns=columns)
+    best = mine.loc[mine.groupby(["machine_id", "precision"])["throughput.median"].idxmax()]
+    return best.rename(columns={"throughput.median": "flops"})[columns].reset_index(drop=True)
+
+
+def add_utilisation(cells: pd.DataFrame, ceiling: pd.DataFrame) -> pd.DataFrame:
+    """Achieved FLOP/s of training as a fraction of the machine's measured ceiling."""
+    for precision, suffix in (("fp32", ""), ("bf16", "_bf16")):
+        top = ceiling[ceiling["precision"] == precision].set_index("machine_id")["flops"]
+        column = f"achieved_flops{suffix}"
+        if column in cells:
+            cells[f"utilisation{suffix}"] = cells[column] / cells["machine_id"].map(top)
+    return cells
+
+
+def build_tables(all_results: list[dict], declared: dict | None = None,
+                 ceiling_workloads: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    declared = declared_counts() if declared is None else declared
+    if ceiling_workloads is None:
+        from pipeline.core.registry import discover
+
+        ceiling_workloads = [n for n, w in discover().items() if w.spec.get("ceiling")]
+    rows = [cell_row(r) for r in all_results]
+    cells = pd.DataFrame([{**row, **completeness(row, declared)} for row in rows])
+    samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
+                           columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "value"])
+    cases = pd.DataFrame([row for r in all_results for row in case_rows(r)])
+    ceiling = ceilings(cases, ceiling_workloads)
+    if not cells.empty:
+        cells = add_utilisation(cells, ceiling)
+        cells = cells.sort_values(["machine_id", "workload", "order"]).reset_index(drop=True)
+    if not cases.empty:
+        cases = cases.sort_values(["machine_id", "workload", "order"], kind="stable").reset_index(drop=True)
+    return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling}
+
+
+def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
+    """Cells whose training FLOP/s exceed their machine's measured ceiling (the best
+    matrix product there): a utilisation above 100% is a tampered or mis-counted
+    result, refused with its file and field."""
+    out = {}
+    for suffix in ("", "_bf16"):
+        column = f"utilisation{suffix}"
+        if cells.empty or column not in cells:
+            continue
+        for row in cells[cells[column] > 1.0].to_dict("records"):
+            key = (row["machine_id"], row["workload"], row["framework"], row["mode"])
+            path = results.result_path(data_dir, *key, row["profile"])
+            out[key] = (f"{path}: field metrics.achieved_flops{suffix}: {row[f'achieved_flops{suffix}']:.4g} FLOP/s "
+                        f"is {100 * row[column]:.0f}% of this machine's measured ceiling; at most 100% is possible")
+    return out
+
+
+def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Tables of the published results: per machine, those of the first profile of
+    ``publish`` (the config's) it has; results of other profiles stay stored."""
+    found, refused = results.load_all(data_dir)
+    if publish is None:
+        from pipeline.core.config import load
+
+        publish = load()["publish"]
+    found, _ = results.published(found, publish)
+    tables = build_tables(found)
+    impossible = over_ceiling(tables["cells"], Path(data_dir))
+    if impossible:
+        refused = refused + sorted(impossible.values())
+        found = [r for r in found if (r["machine_id"], r["workload"], r["framework"], r["mode"]) not in impossible]
+        tables = build_tables(found)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        results.replace_file(out_dir / f"{name}.csv", table.to_csv(index=False))
+    results.replace_file(out_dir / "refused.json", json.dumps(refused, indent=1) + "\n")
+    return tables["cells"], refused
+
+
+def _read(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, FileNotFoundError):
+        return pd.DataFrame()
+
+
+def read_tables(tables_dir: Path) -> dict:
+    """The tables ``aggregate`` wrote, plus ``refused`` (a list of messages)."""
+    tables_dir = Path(tables_dir)
+    tables = {name: _read(tables_dir / f"{name}.csv") for name in ("cells", "samples", "cases", "ceilings")}
+    tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
+    return tables

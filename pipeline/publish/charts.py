@@ -1,0 +1,172 @@
+"""Altair charts, written as Vega-Lite JSON (for the interactive page) and SVG
+(for readers without JavaScript and for print)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+
+from pipeline.core.frameworks import FRAMEWORKS
+
+COLORS = {"torch": "#ee4c2c", "tensorflow": "#ff8f00", "jax": "#2a56c6", "keras": "#7b1fa2"}
+SAMPLED = {
+    "train_throughput": "Training throughput ({unit}, higher is better)",
+    "train_throughput_bf16": "Training throughput in bf16 mixed precision ({unit}, higher is better)",
+    "inference_throughput": "Inference throughput (samples/s, higher is better)",
+}
+WIDTH = 560
+
+
+def _color() -> alt.Color:
+    labels = [FRAMEWORKS[name].label for name in COLORS]
+    return alt.Color(
+        "framework_label:N",
+        title="Framework",
+        scale=alt.Scale(domain=labels, range=list(COLORS.values())),
+    )
+
+
+def spread_chart(cells: pd.DataFrame, samples: pd.DataFrame, metric: str, unit: str = "samples/s") -> alt.LayerChart:
+    """Every raw sample as a dot, the median as a tick, its 95% interval as a bar."""
+    order = list(cells.sort_values("order")["cell"])
+    summary = cells[["framework", "mode", "cell", "framework_label",
+                     f"{metric}.median", f"{metric}.ci_low", f"{metric}.ci_high"]].rename(
+        columns={f"{metric}.median": "median", f"{metric}.ci_low": "ci_low", f"{metric}.ci_high": "ci_high"}
+    )
+    raw = samples[samples["metric"] == metric].merge(summary, on=["framework", "mode"])
+    y = alt.Y("cell:N", sort=order, title=None)
+    x_title = SAMPLED[metric].format(unit=unit)
+    dots = alt.Chart(raw).mark_circle(size=28, opacity=0.35).encode(
+        x=alt.X("value:Q", title=x_title, scale=alt.Scale(type="log")),
+        y=y,
+        color=_color(),
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("value:Q", format=",.0f", title="sample")],
+    )
+    interval = alt.Chart(summary).mark_rule(strokeWidth=3, color="black").encode(
+        x="ci_low:Q", x2="ci_high:Q", y=y,
+    )
+    median = alt.Chart(summary).mark_tick(thickness=3, size=22, color="black").encode(
+        x="median:Q",
+        y=y,
+        tooltip=[
+            alt.Tooltip("cell:N"),
+            alt.Tooltip("median:Q", format=",.0f"),
+            alt.Tooltip("ci_low:Q", format=",.0f", title="95% CI low"),
+            alt.Tooltip("ci_high:Q", format=",.0f", title="95% CI high"),
+        ],
+    )
+    return (dots + interval + median).properties(width=WIDTH)
+
+
+def first_step_chart(cells: pd.DataFrame, samples: pd.DataFrame) -> alt.LayerChart:
+    """Median time to first step as a bar, each process's value as a dot."""
+    order = list(cells.sort_values("order")["cell"])
+    cells = cells[["framework", "mode", "cell", "framework_label", "time_to_first_step"]]
+    y = alt.Y("cell:N", sort=order, title=None)
+    bars = alt.Chart(cells).mark_bar(opacity=0.6).encode(
+        x=alt.X("time_to_first_step:Q", title="Time to first step (s, trace + compile + run; lower is better)"),
+        y=y,
+        color=_color(),
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("time_to_first_step:Q", format=".3f", title="median s")],
+    )
+    per_process = samples[samples["metric"] == "time_to_first_step"].merge(
+        cells[["framework", "mode", "cell"]], on=["framework", "mode"])
+    dots = alt.Chart(per_process).mark_circle(size=40, color="black").encode(
+        x="value:Q", y=y, tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("value:Q", format=".3f", title="process s")],
+    )
+    return (bars + dots).properties(width=WIDTH)
+
+
+def samples_unit(group: pd.DataFrame, metric: str) -> str:
+    """Tokens/s for a language model, samples/s otherwise (the cells carry the unit)."""
+    if "unit" in group and group["unit"].notna().any():
+        return f"{group['unit'].dropna().iloc[0]}/s"
+    return "samples/s"
+
+
+def chart_stem(workload: str, machine_id: str, metric: str) -> str:
+    return f"{workload}/{machine_id}/{metric}"
+
+
+def write(chart: alt.TopLevelMixin, out_dir: Path, stem: str) -> None:
+    base = Path(out_dir) / stem
+    base.parent.mkdir(parents=True, exist_ok=True)
+    base.with_suffix(".json").write_text(chart.to_json(indent=None) + "\n")
+    chart.save(str(base.with_suffix(".svg")))  # rendered offline by vl-convert
+
+
+def cases_chart(cases: pd.DataFrame, latency: bool) -> alt.LayerChart:
+    """Operations: per case, each cell's median (dot) and 95% interval (bar); for latency
+    cases, per-request time with the p99 as a tick."""
+    order = list(cases.sort_values("order")["cell"].drop_duplicates())
+    case_order = list(cases["case"].drop_duplicates())
+    metric = "time" if latency else "throughput"
+    unit = "s per request" if latency else cases["throughput.unit"].dropna().iloc[0]
+    # only the columns drawn: the others hold NaN, which JSON (and the page's parser) refuses
+    data = cases.rename(columns={f"{metric}.median": "median", f"{metric}.ci_low": "ci_low",
+                                 f"{metric}.ci_high": "ci_high", f"{metric}.p99": "p99"})[
+        ["case", "cell", "framework_label", "order", "median", "ci_low", "ci_high", "p99"]]
+    base = alt.Chart(data).encode(
+        y=alt.Y("case:N", sort=case_order, title=None),
+        yOffset=alt.YOffset("cell:N", sort=order),
+        color=_color(),
+    )
+    what, better = ("Latency per request", "lower") if latency else ("Throughput", "higher")
+    title = f"{what} ({unit}, {better} is better)"
+    dots = base.mark_circle(size=45).encode(
+        x=alt.X("median:Q", title=title, scale=alt.Scale(type="log")),
+        tooltip=[alt.Tooltip("case:N"), alt.Tooltip("cell:N"), alt.Tooltip("median:Q", format=",.4g"),
+                 alt.Tooltip("ci_low:Q", format=",.4g", title="95% CI low"),
+                 alt.Tooltip("ci_high:Q", format=",.4g", title="95% CI high")]
+        + ([alt.Tooltip("p99:Q", format=",.4g")] if latency else []),
+    )
+    interval = base.mark_rule(strokeWidth=2).encode(x="ci_low:Q", x2="ci_high:Q")
+    layers = dots + interval
+    if latency:
+        layers += base.mark_tick(thickness=2, size=10).encode(x="p99:Q")
+    height = 18 * len(order) * len(case_order)
+    return layers.properties(width=WIDTH, height=max(120, min(height, 1400)))
+
+
+def draw_cases(cases: pd.DataFrame, out_dir: Path) -> list[str]:
+    written = []
+    if cases.empty or "throughput.median" not in cases:
+        return written
+    ok = cases[(cases["status"] == "ok") & cases["throughput.median"].notna()]
+    for (workload, machine), group in ok.groupby(["workload", "machine_id"]):
+        for latency, name in ((False, "cases_throughput"), (True, "cases_latency")):
+            mine = group[group["latency"].fillna(False).astype(bool) == latency] if "latency" in group else group
+            if not mine.empty:
+                stem = chart_stem(workload, machine, name)
+                write(cases_chart(mine, latency), out_dir, stem)
+                written.append(stem)
+    return written
+
+
+def draw_all(tables: dict, out_dir: Path) -> list[str]:
+    """One set of charts per workload and machine, from the ``ok`` cells only."""
+    cells, samples = tables["cells"], tables["samples"]
+    written = []
+    # charts of machines or workloads that no longer have results must not linger
+    for stale in Path(out_dir).glob("*/"):
+        shutil.rmtree(stale)
+    if cells.empty:
+        return written
+    written += draw_cases(tables["cases"], out_dir)
+    ok = cells[cells["status"] == "ok"]
+    for (workload, machine), group in ok.groupby(["workload", "machine_id"]):
+        mine = samples[(samples["workload"] == workload) & (samples["machine_id"] == machine)]
+        for metric in SAMPLED:
+            if f"{metric}.median" in group and group[f"{metric}.median"].notna().any():
+                stem = chart_stem(workload, machine, metric)
+                unit = samples_unit(group, metric)
+                write(spread_chart(group.dropna(subset=[f"{metric}.median"]), mine, metric, unit), out_dir, stem)
+                written.append(stem)
+        if "time_to_first_step" in group and group["time_to_first_step"].notna().any():
+            stem = chart_stem(workload, machine, "time_to_first_step")
+            write(first_step_chart(group.dropna(subset=["time_to_first_step"]), mine), out_dir, stem)
+            written.append(stem)
+    return written

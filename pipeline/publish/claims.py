@@ -1,0 +1,246 @@
+"""The claims ledger: load ``site_data/claims.yaml``, check every predicate against
+the workloads, metrics and modes that exist, and judge each claim on each machine.
+
+A predicate reads one value per side: the best over the cells it lists (highest
+throughput, lowest time...). With a side ``b`` it tests the raw ratio a/b, without
+one the value of ``a`` itself, against ``at_least``/``at_most``. A verdict is
+``holds``, ``does not hold`` or ``not measurable`` (with the reason), and always
+names the cells and values it used and links to the page that shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from pipeline import REPO_ROOT, SCHEMAS
+from pipeline.core.ecosystem import FIGURES
+from pipeline.core.frameworks import FRAMEWORKS
+
+CLAIMS_FILE = REPO_ROOT / "site_data" / "claims.yaml"
+SCHEMA_PATH = SCHEMAS / "claims.schema.json"
+HOLDS, FAILS, UNMEASURABLE = "holds", "does not hold", "not measurable"
+#: snapshot figures are not tied to a machine
+PUBLIC = "public sources"
+
+#: Training metrics (cells.csv columns) and which way is better.
+TRAINING_METRICS = {
+    "train_throughput": "higher", "train_step_time": "lower", "time_to_first_step": "lower",
+    "final_loss": "lower", "accuracy": "higher", "inference_throughput": "higher",
+    "peak_host_memory": "lower", "device_peak_memory": "lower", "compilations_first_step": "lower",
+    "recompilations_steady_state": "lower", "achieved_flops": "higher", "utilisation": "higher",
+    "setup_time": "lower", "checkpoint_save_time": "lower", "checkpoint_restore_time": "lower",
+    "checkpoint_size": "lower", "train_throughput_bf16": "higher", "train_step_time_bf16": "lower",
+    "time_to_first_step_bf16": "lower", "final_loss_bf16": "lower", "achieved_flops_bf16": "higher",
+    "utilisation_bf16": "higher",
+}
+#: Operations metrics: cases.csv column, and which way is better.
+CASE_METRICS = {
+    "throughput": ("throughput.median", "higher"), "time": ("time.median", "lower"),
+    "time_p90": ("time.p90", "lower"), "time_p99": ("time.p99", "lower"), "first_call": ("first_call", "lower"),
+    "compilations": ("compilations", "lower"), "recompilations": ("recompilations", "lower"),
+    "error": ("error", "lower"), "export_time": ("export_time", "lower"), "export_size": ("export_size", "lower"),
+    "load_time": ("load_time", "lower"),
+}
+
+
+class ClaimError(ValueError):
+    """A claims file that cannot be used; the message names the file, the claim and the field."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a predicate as measured on one machine."""
+    value: float | str | None
+    cell: str | None = None
+    low: float | None = None
+    high: float | None = None
+    reason: str | None = None
+
+
+@cache
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def load(path: Path = CLAIMS_FILE, workloads: dict | None = None) -> dict:
+    """Read and check the ledger: schema, sources, unique ids, and every predicate
+    against the workloads (``registry.discover()`` when not given)."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ClaimError(f"{path}: missing") from None
+    except yaml.YAMLError as err:
+        raise ClaimError(f"{path}: not valid YAML: {err}") from None
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ClaimError("\n".join(f"{path}: {_where(doc, e.absolute_path)}: {e.message}" for e in errors[:10]))
+    if workloads is None:
+        from pipeline.core.registry import discover
+
+        workloads = discover()
+    sources = {s["id"] for s in doc["sources"]}
+    seen: set[str] = set()
+    problems = []
+    for claim in doc["claims"]:
+        cid = claim["id"]
+        if cid in seen:
+            problems.append(f"claim {cid}: field id: used twice")
+        seen.add(cid)
+        if claim["source"] not in sources:
+            problems.append(f"claim {cid}: field source: no source with id {claim['source']!r}")
+        if "predicate" in claim:
+            problems += [f"claim {cid}: field predicate.{msg}" for msg in check_predicate(claim["predicate"],
+                                                                                         workloads)]
+    if problems:
+        raise ClaimError("\n".join(f"{path}: {p}" for p in problems))
+    return doc
+
+
+def _where(doc, path) -> str:
+    parts = list(path)
+    if len(parts) >= 2 and parts[0] == "claims" and isinstance(parts[1], int):
+        claim = doc["claims"][parts[1]]
+        cid = claim.get("id", f"#{parts[1]}") if isinstance(claim, dict) else f"#{parts[1]}"
+        rest = ".".join(str(p) for p in parts[2:])
+        return f"claim {cid}: field {rest or '(the claim)'}"
+    return "field " + (".".join(str(p) for p in parts) or "(top level)")
+
+
+def parse_cells(items: list[str]) -> list[tuple[str, str | None]]:
+    out = []
+    for item in items:
+        framework, _, mode = item.partition(":")
+        out.append((framework, mode or None))
+    return out
+
+
+def check_predicate(pred: dict, workloads: dict) -> list[str]:
+    """What is wrong with one predicate, as 'field: message' strings (empty when fine)."""
+    problems = []
+    low, high = pred.get("at_least"), pred.get("at_most")
+    if low is not None and high is not None and low > high:
+        problems.append(f"at_most: {high:g} is below at_least {low:g}, so no measurement can satisfy it")
+    sides = [("a", pred["a"])] + ([("b", pred["b"])] if "b" in pred else [])
+    if "ecosystem" in pred:
+        if pred["ecosystem"] not in FIGURES:
+            return [f"ecosystem: unknown figure {pred['ecosystem']!r}; known: {', '.join(FIGURES)}"]
+        for name, items in sides:
+            for framework, mode in parse_cells(items):
+                if framework not in FRAMEWORKS:
+                    problems.append(f"{name}: unknown framework {framework!r}")
+                elif mode:
+                    problems.append(f"{name}: an ecosystem figure is per framework, not per mode ({framework}:{mode})")
+        if FIGURES[pred["ecosystem"]].better is None and any(len(pred[k]) > 1 for k, _ in sides):
+            problems.append(f"ecosystem: {pred['ecosystem']} has no better direction, so a side must name "
+                            f"one framework")
+        if not FIGURES[pred["ecosystem"]].numeric:
+            problems.append(f"ecosystem: {pred['ecosystem']} is not a number; a predicate needs one")
+        return problems
+    workload = workloads.get(pred["workload"])
+    if workload is None:
+        return [f"workload: no workload named {pred['workload']!r}; known: {', '.join(sorted(workloads))}"]
+    for metric_field, case_field in (("metric", "case"), ("b_metric", "b_case")):
+        metric = pred.get(metric_field, pred["metric"])
+        case = pred.get(case_field, pred.get("case"))
+        if workload.is_training:
+            if metric not in TRAINING_METRICS:
+                problems.append(f"{metric_field}: {workload.name} is a training workload with no metric {metric!r}; "
+                                f"known: {', '.join(TRAINING_METRICS)}")
+            if case is not None:
+                problems.append(f"{case_field}: {workload.name} is a training workload and has no cases")
+        else:
+            if metric not in CASE_METRICS:
+                problems.append(f"{metric_field}: {workload.name} measures cases with no metric {metric!r}; "
+                                f"known: {', '.join(CASE_METRICS)}")
+            if case is None:
+                problems.append(f"{case_field}: {workload.name} measures cases: name one")
+            elif case not in known_cases(workload, case):
+                problems.append(f"{case_field}: {workload.name} has no case {case!r}; "
+                                f"known: {', '.join(sorted(known_cases(workload, case)))}")
+    for name, items in sides:
+        for framework, mode in parse_cells(items):
+            fw = FRAMEWORKS.get(framework)
+            if fw is None:
+                problems.append(f"{name}: unknown framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
+            elif mode is not None and mode not in fw.modes:
+                problems.append(f"{name}: {fw.label} has no mode {mode!r}; known: {', '.join(fw.modes)}")
+            elif not workload.implements(framework):
+                problems.append(f"{name}: {workload.name} has no {fw.label} implementation")
+    return problems
+
+
+def known_cases(workload, wanted: str | None = None) -> set[str]:
+    """Case names the workload's NumPy problem declares; the full profile (slow to
+    build for big matrices) is consulted only when a name is not found in the others."""
+    names = _cases(workload.folder, ("smoke", "default"))
+    if wanted is not None and wanted not in names and "full" in workload.spec["profiles"]:
+        names = names | _cases(workload.folder, ("full",))
+    return names
+
+
+@cache
+def _cases(folder: Path, profiles: tuple[str, ...]) -> set[str]:
+    from pipeline.core.registry import load_workload
+
+    workload = load_workload(folder)
+    module = workload.neutral()
+    names: set[str] = set()
+    for profile in profiles:
+        if profile in workload.spec["profiles"]:
+            names |= set(module.make_problem(seed=0, **workload.profile(profile)["size"]).cases)
+    return names
+
+
+def direction(pred: dict, metric: str | None = None) -> str | None:
+    if "ecosystem" in pred:
+        return FIGURES[pred["ecosystem"]].better
+    metric = metric or pred["metric"]
+    return TRAINING_METRICS.get(metric) or CASE_METRICS[metric][1]
+
+
+def _num(value) -> float | None:
+    if value is None or isinstance(value, str):
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _side_words(items: list[str]) -> str:
+    words = []
+    for framework, mode in parse_cells(items):
+        fw = FRAMEWORKS.get(framework)
+        label = fw.label if fw else framework
+        words.append(f"{label} {fw.mode_labels.get(mode, mode)}" if fw and mode else label)
+    return " / ".join(words)
+
+
+def describe(pred: dict) -> str:
+    """The predicate in words, for the page: what is compared with what, and the bar."""
+    bounds = " and ".join(f"{'≥' if k == 'at_least' else '≤'} {pred[k]:g}" for k in ("at_least", "at_most")
+                          if k in pred)
+    if "ecosystem" in pred:
+        figure = FIGURES[pred["ecosystem"]]
+        what = f"{figure.title}"
+        a_what = b_what = what
+    else:
+        a_what = f"{pred['workload']} {pred.get('case') + ' ' if pred.get('case') else ''}{pred['metric']}"
+        b_what = (f"{pred['workload']} {pred.get('b_case', pred.get('case')) or ''} "
+                  f"{pred.get('b_metric', pred['metric'])}").replace("  ", " ")
+    best = "best of " if any(":" not in c for c in pred["a"]) or len(pred["a"]) > 1 else ""
+    text = f"{a_what} of {best}{_side_words(pred['a'])}"
+    if "b" in pred:
+        best_b = "best of " if any(":" not in c for c in pred["b"]) or len(pred["b"]) > 1 else ""
+        text = f"({text}) / ({b_what} of {best_b}{_side_words(pred['b'])}) {bounds}"
+    else:
+        text += f" {bounds}"
+    if pred.get("hardware"):
+        text += f", on {', '.join(pred['hardware'])}"
+    return text

@@ -1,0 +1,94 @@
+"""Comparisons the site states in words, derived from the tables: which cell is
+faster than which (only where significant), and when compiling pays off."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.statistics import compare
+
+EAGER = "eager"
+
+
+def compiled_vs_eager() -> dict[tuple[str, str], str | None]:
+    """Every compiled mode -> its framework's eager mode (None where it has none)."""
+    return {(fw.name, mode): EAGER if EAGER in fw.modes else None
+            for fw in FRAMEWORKS.values() for mode in fw.modes if mode != EAGER}
+
+
+def _samples(samples: pd.DataFrame, framework: str, mode: str, metric: str) -> list[float]:
+    mask = (samples["framework"] == framework) & (samples["mode"] == mode) & (samples["metric"] == metric)
+    return samples.loc[mask, "value"].tolist()
+
+
+def sentence(a_label: str, b_label: str, result: dict, what: str) -> str:
+    """Worded with the larger one first, so every stated ratio is at least 1."""
+    stats = f"Mann–Whitney p = {result['p_value']:.2g}"
+    if result["verdict"] == "no measurable difference":
+        return (f"{a_label} vs {b_label}: no measurable difference in {what} (ratio {result['ratio']:.2f}, "
+                f"95% CI {result['ci_low']:.2f}–{result['ci_high']:.2f}, {stats})")
+    ratio, low, high = result["ratio"], result["ci_low"], result["ci_high"]
+    if ratio < 1:
+        a_label, b_label, ratio, low, high = b_label, a_label, 1 / ratio, 1 / high, 1 / low
+    return f"{a_label} has {ratio:.2f}x the {what} of {b_label} (95% CI {low:.2f}–{high:.2f}, {stats})"
+
+
+def comparisons(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float, alpha: float,
+                metric: str = "train_throughput", what: str = "training throughput") -> list[dict]:
+    """Each framework's best mode against the others', and each compiled mode against
+    its framework's eager mode. Only complete ``ok`` cells take part."""
+    ok = cells[(cells["status"] == "ok") & cells["complete"].astype(bool)]
+    if ok.empty or f"{metric}.median" not in ok:
+        return []
+    pairs = []
+    best = ok.loc[ok.groupby("framework")[f"{metric}.median"].idxmax()].sort_values("order")
+    rows = list(best.itertuples())
+    for i, a in enumerate(rows):
+        for b in rows[i + 1:]:
+            pairs.append((a, b, "best mode of each framework"))
+    by_cell = {(r.framework, r.mode): r for r in ok.itertuples()}
+    for (framework, mode), eager in compiled_vs_eager().items():
+        if eager and (framework, mode) in by_cell and (framework, eager) in by_cell:
+            pairs.append((by_cell[(framework, mode)], by_cell[(framework, eager)], "compiled vs eager"))
+    out = []
+    for a, b, kind in pairs:
+        xa = _samples(samples, a.framework, a.mode, metric)
+        xb = _samples(samples, b.framework, b.mode, metric)
+        if len(xa) < 3 or len(xb) < 3:
+            continue
+        result = compare(xa, xb, threshold, alpha)
+        out.append({"kind": kind, "a": a.cell, "b": b.cell, **result,
+                    "sentence": sentence(a.cell, b.cell, result, what)})
+    return out
+
+
+def break_even(cells: pd.DataFrame) -> list[dict]:
+    """After how many training steps a compiled mode's total time (compile included)
+    drops below its framework's eager mode: total(N) = first step + (N - 1) x step."""
+    ok = cells[cells["status"] == "ok"]
+    by_cell = {(r.framework, r.mode): r for r in ok.itertuples()}
+    out = []
+    for (framework, mode), eager in compiled_vs_eager().items():
+        if (framework, mode) not in by_cell:
+            continue
+        c = by_cell[(framework, mode)]
+        row = {"cell": c.cell, "first_step_s": c.time_to_first_step, "step_s": c.train_step_time,
+               "compilations": c.compilations_first_step, "recompilations": c.recompilations_steady_state,
+               "eager_cell": None, "eager_first_step_s": None, "eager_step_s": None, "break_even_steps": None,
+               "note": f"{FRAMEWORKS[framework].label} has no eager mode here"}
+        if eager and (framework, eager) in by_cell:
+            e = by_cell[(framework, eager)]
+            row.update(eager_cell=e.cell, eager_first_step_s=e.time_to_first_step, eager_step_s=e.train_step_time)
+            gain = e.train_step_time - c.train_step_time
+            extra = c.time_to_first_step - e.time_to_first_step
+            if gain <= 0:
+                row.update(note="never: not faster per step than eager")
+            elif extra <= 0:
+                row.update(break_even_steps=1, note="from the first step")
+            else:
+                row.update(break_even_steps=1 + math.ceil(extra / gain), note="")
+        out.append(row)
+    return out

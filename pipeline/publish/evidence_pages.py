@@ -1,0 +1,237 @@
+"""The reader's pages built on the evidence: Claims vs evidence, Ecosystem, Decision
+guide, FAQ, Ergonomics, Concept map and the notebook's companion page.
+
+Each page's context comes from the stored data only (tables, verdicts, ecosystem
+files, the claims ledger, the scenarios); ``pages.write_pages`` renders them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+from markupsafe import Markup
+
+from pipeline.core import snapshot
+from pipeline.core.ecosystem import FIGURES
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish import claims as claims_mod
+from pipeline.publish import guide
+from pipeline.publish.escaping import json_for_script, md, md_link
+from pipeline.publish.formats import fmt_bytes, fmt_duration, fmt_si
+from pipeline.publish.verdicts import FAILS, HOLDS, UNMEASURABLE
+
+BADGES = {HOLDS: "✅ holds", FAILS: "❌ does not hold", UNMEASURABLE: "⬜ not measurable"}
+
+
+def fmt_value(name: str, value, unit: str = "") -> str:
+    """A figure in the unit a reader expects: durations in µs/ms/s, bytes in KiB/MiB,
+    fractions in %, counts as integers, rates with SI prefixes."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    if isinstance(value, str):
+        return value
+    if name in ("utilisation", "utilisation_bf16", "paper_share", "accuracy"):
+        return f"{100 * value:.1f}%"
+    if name.endswith("_mb"):
+        return f"{value:,.0f} MiB"
+    if "size" in name or "memory" in name:
+        return fmt_bytes(value)
+    if "time" in name or name.endswith("_s") or name == "first_call":
+        return fmt_duration(value)
+    if "flops" in name:
+        return f"{fmt_si(value)}FLOP/s"
+    if "throughput" in name:
+        return f"{fmt_si(value)} {unit}" if unit else f"{fmt_si(value)}/s"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.3g}"
+
+
+def _metric_name(pred: dict, side: str) -> str:
+    if "ecosystem" in pred:
+        return pred["ecosystem"]
+    return pred.get("b_metric", pred["metric"]) if side == "b" else pred["metric"]
+
+
+def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
+    by_claim = {cid: g for cid, g in verdicts.groupby("claim")} if not verdicts.empty else {}
+    sources = []
+    tested_total = 0
+    counts = {"holds": 0, "fails": 0, "mixed": 0, "unmeasured": 0, "needs": 0, "unmeasurable": 0}
+    for source in doc["sources"]:
+        mine = [c for c in doc["claims"] if c["source"] == source["id"]]
+        tested = []
+        for claim in (c for c in mine if "predicate" in c):
+            pred = claim["predicate"]
+            rows = []
+            group = by_claim.get(claim["id"], pd.DataFrame(columns=["verdict"]))
+            for v in group.to_dict("records"):
+                a_name, b_name = _metric_name(pred, "a"), _metric_name(pred, "b")
+                ratio = v.get("ratio")
+                shown = ("–" if ratio is None or (isinstance(ratio, float) and math.isnan(ratio))
+                         else f"{ratio:.3g}" if "b" in pred else fmt_value(a_name, ratio))
+                rows.append({
+                    "machine_id": v["machine_id"] if isinstance(v["machine_id"], str) else None,
+                    "verdict": v["verdict"],
+                    "badge": BADGES[v["verdict"]] + (" (close)" if v.get("close") is True else ""),
+                    "a": _side(a_name, v.get("a_value"), v.get("a_cell")),
+                    "b": _side(b_name, v.get("b_value"), v.get("b_cell")) if "b" in pred else "–",
+                    "ratio": shown, "reason": v["reason"],
+                    "evidence": v["evidence"] if isinstance(v["evidence"], str) else None,
+                })
+            kinds = {r["verdict"] for r in rows}
+            if HOLDS in kinds and FAILS in kinds:
+                counts["mixed"] += 1
+            elif HOLDS in kinds:
+                counts["holds"] += 1
+            elif FAILS in kinds:
+                counts["fails"] += 1
+            else:
+                counts["unmeasured"] += 1
+            tested_total += 1
+            tested.append({"id": claim["id"], "claim": claim["claim"], "topic": claim.get("topic", "other"),
+                           "test": claims_mod.describe(pred), "note": pred.get("note"), "verdicts": rows})
+        sources.append({**source, "count": len(mine), "tested": tested})
+    needs = [{**c} for c in doc["claims"] if "needs" in c]
+    unmeasurable = [{**c, "why": c["unmeasurable"]["why"], "settled_by": c["unmeasurable"]["settled_by"]}
+                    for c in doc["claims"] if "unmeasurable" in c]
+    counts.update(tested=tested_total, needs=len(needs), unmeasurable=len(unmeasurable))
+    machines = sorted({m for m in verdicts.get("machine_id", []) if isinstance(m, str)} - {claims_mod.PUBLIC})
+    return {"sources": sources, "needs": needs, "unmeasurable": unmeasurable, "counts": counts,
+            "machines": machines, "read_dates": ", ".join(sorted({s["read"] for s in doc["sources"]}))}
+
+
+def _side(name: str, value, cell) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{fmt_value(name, value)} ({cell})" if isinstance(cell, str) else fmt_value(name, value)
+
+
+def ecosystem_context(ecosystem: dict) -> dict:
+    live = ecosystem.get("live", {})
+    machines = [{"machine_id": mid, "measured_at": doc.get("measured_at", "")[:10], "python": doc.get("python"),
+                 "runs": doc.get("runs"), "largest": _largest(doc)} for mid, doc in sorted(live.items())]
+    live_figures = []
+    for figure in (f for f in FIGURES.values() if f.kind == "live"):
+        rows = []
+        for name, fw in FRAMEWORKS.items():
+            cells = []
+            for _, doc in sorted(live.items()):
+                entry = doc.get("frameworks", {}).get(name, {})
+                if not entry.get("installed", False):
+                    cells.append("not installed")
+                    continue
+                fig = entry.get("figures", {}).get(figure.name) or {}
+                text = fmt_value(figure.name, fig.get("value"))
+                cells.append(text + (f" ({fig['note']})" if fig.get("note") else ""))
+            rows.append({"label": fw.label, "cells": cells})
+        live_figures.append({"title": figure.title, "anchor": figure.name.replace("_", "-"), "rows": rows})
+    snap = ecosystem.get("snapshot", {}).get("frameworks", {})
+    snapshot_figures, unknown = [], 0
+    for figure in (f for f in FIGURES.values() if f.kind == "snapshot"):
+        rows = []
+        for name, fw in FRAMEWORKS.items():
+            entry = snap.get(name, {}).get(figure.name)
+            if entry is None:
+                continue
+            value = entry.get("value")
+            if value is None:
+                unknown += 1
+                text = f"unknown ({entry.get('error', 'not obtained')})"
+            else:
+                text = fmt_value(figure.name, value) + (f" ({entry['note']})" if entry.get("note") else "")
+            rows.append({"label": fw.label, "value": text.replace("|", "/"), "source": entry["source"],
+                         "source_host": urlparse(entry["source"]).netloc, "retrieved": entry["retrieved"]})
+        if rows:
+            snapshot_figures.append({"title": figure.title, "anchor": figure.name.replace("_", "-"), "rows": rows})
+    return {"live_machines": machines, "live_figures": live_figures, "snapshot_figures": snapshot_figures,
+            "snapshot_range": _dated_range(ecosystem.get("snapshot")), "unknown_count": unknown}
+
+
+def _dated_range(snap: dict | None) -> tuple | None:
+    oldest, newest = snapshot.oldest_and_newest(snap) if snap else (None, None)
+    return (oldest.isoformat(), newest.isoformat()) if oldest else None
+
+
+def _largest(doc: dict, top: int = 5) -> list[dict]:
+    out = []
+    for name, fw in FRAMEWORKS.items():
+        dists = doc.get("frameworks", {}).get(name, {}).get("distributions") or {}
+        biggest = sorted(dists.items(), key=lambda kv: -kv[1])[:top]
+        if biggest:
+            out.append({"label": fw.label, "text": ", ".join(f"{d} {s:,.0f}" for d, s in biggest)})
+    return out
+
+
+def guide_context(scenarios: dict, evaluated: list[dict], claims_doc: dict, verdicts: pd.DataFrame) -> dict:
+    titles = {s["id"]: s["title"].strip("[]") for s in claims_doc["sources"]}
+    by_claim = {cid: g for cid, g in verdicts.groupby("claim")} if not verdicts.empty else {}
+    frameworks = [{"name": n, "label": f.label} for n, f in FRAMEWORKS.items()]
+    shown = []
+    for s in evaluated:
+        machines = []
+        for m in s["machines"]:
+            criteria = []
+            for crit, c in zip(s["criteria"], m["criteria"], strict=True):
+                cells = {}
+                for f in FRAMEWORKS:
+                    if c["not_measurable"]:
+                        cells[f] = "not measurable here"
+                    elif f in c["values"]:
+                        v = c["values"][f]
+                        name = crit.get("metric") or crit.get("ecosystem") or crit.get("ergonomics")
+                        cells[f] = (md_link(fmt_value(name, v["value"]), v["evidence"])
+                                    + Markup(" · ") + md(f"{c['scores'][f]:.2f}"))
+                    else:
+                        cells[f] = "0 (none)" if c["required"] else "–"
+                criteria.append({**c, "cells": cells})
+            machines.append({**m, "criteria": criteria})
+        related = []
+        for cid in s.get("claims", []):
+            group = by_claim.get(cid)
+            summary = ", ".join(sorted(set(group["verdict"]))) if group is not None else "no verdict"
+            related.append({"id": cid, "verdicts": summary})
+        shown.append({**s, "machines": machines, "related": related,
+                      "sources": [{"id": sid, "title": titles.get(sid, sid)} for sid in s["sources"]]})
+    data = {
+        "frameworks": frameworks,
+        "machines": sorted({m["machine_id"] for s in evaluated for m in s["machines"]}),
+        "scenarios": [{"id": s["id"], "title": s["title"], "machines": [
+            {"machine_id": m["machine_id"], "criteria": [
+                {"label": c["label"], "weight": c["weight"], "required": c["required"],
+                 "not_measurable": c["not_measurable"], "scores": c["scores"]} for c in m["criteria"]]}
+            for m in s["machines"]]} for s in evaluated],
+    }
+    return {"scenarios": shown, "frameworks": frameworks, "data_json": json_for_script(data)}
+
+
+def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> None:
+    """Render every evidence page through ``emit(rel, template, **context)``."""
+    from pipeline import REPO_ROOT
+    from pipeline.publish import concepts, ergonomics, faq, notebook
+    from pipeline.publish.verdicts import load_ecosystem
+
+    data_dir = Path(data_dir)
+    doc = claims_mod.load(data_dir / "claims.yaml")
+    ecosystem = load_ecosystem(data_dir)
+    # pages render the verdicts rule's table; they judge nothing themselves
+    verdicts_path = data_dir / "tables" / "verdicts.csv"
+    if not verdicts_path.is_file():
+        raise FileNotFoundError(f"{verdicts_path}: missing; run `python -m pipeline verdicts` first")
+    verdicts = pd.read_csv(verdicts_path)
+    claims = claims_context(doc, verdicts)
+    emit("claims.md", "claims.md.j2", **claims)
+    emit("ecosystem.md", "ecosystem.md.j2", **ecosystem_context(ecosystem))
+    ergo = ergonomics.table()
+    emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(ergo))
+    scenarios = guide.load(data_dir / "scenarios.yaml", sources={s["id"] for s in doc["sources"]},
+                           claim_ids={c["id"] for c in doc["claims"]})
+    evaluated = guide.evaluate(scenarios, tables, ecosystem, ergo)
+    emit("guide.md", "guide.md.j2", **guide_context(scenarios, evaluated, doc, verdicts))
+    emit("faq.md", "faq.md.j2", **faq.context(tables, claims["counts"], sorted(ecosystem["live"])))
+    emit("concepts.md", "concepts.md.j2", **concepts.context(REPO_ROOT))
+    emit("notebook.md", "notebook.md.j2", **notebook.context(Path(docs_dir) / "notebooks" / "redraw_a_chart.ipynb",
+                                                             Path(docs_dir)))

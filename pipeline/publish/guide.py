@@ -1,0 +1,200 @@
+"""The decision guide: scenarios from the articles, scored on our measurements.
+
+``site_data/scenarios.yaml`` names, per scenario, the criteria that matter and where
+each one's evidence lives: a measured metric (best over a framework's cells, or
+over the modes listed), an ecosystem figure, or an ergonomics count. Per machine,
+every framework gets a score per criterion relative to the best framework
+(1.0 = best; value/best where higher is better, best/value where lower is), and the
+recommendation is the highest weighted mean over the criteria it has a value for,
+among the frameworks with a value on the most criteria (the others follow, marked
+as partly measured).
+The page's chooser recomputes the same mean in the browser from the same numbers
+when a reader drops or re-weights criteria, so the data are embedded in the page.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from pipeline import REPO_ROOT, SCHEMAS
+from pipeline.core.ecosystem import FIGURES
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish.claims import CASE_METRICS, ClaimError, check_predicate, direction
+from pipeline.publish.verdicts import ecosystem_figures, select_cells
+
+SCENARIOS_FILE = REPO_ROOT / "site_data" / "scenarios.yaml"
+SCHEMA_PATH = SCHEMAS / "scenarios.schema.json"
+ERGONOMICS = {"lines": ("Lines of code (median over workloads)", "lower"),
+              "api_count": ("Distinct framework APIs (median over workloads)", "lower")}
+
+
+@cache
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def load(path: Path = SCENARIOS_FILE, workloads: dict | None = None, sources: set[str] | None = None,
+         claim_ids: set[str] | None = None) -> dict:
+    """Read and check the scenarios; raise ClaimError naming file, scenario and field."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (FileNotFoundError, yaml.YAMLError) as err:
+        raise ClaimError(f"{path}: cannot read: {err}") from None
+    errors = list(jsonschema.Draft202012Validator(_schema()).iter_errors(doc))
+    if errors:
+        raise ClaimError("\n".join(f"{path}: field {'.'.join(map(str, e.absolute_path)) or '(top level)'}: "
+                                   f"{e.message}" for e in errors[:10]))
+    if workloads is None:
+        from pipeline.core.registry import discover
+
+        workloads = discover()
+    problems = []
+    seen: set[str] = set()
+    for scenario in doc["scenarios"]:
+        sid = scenario["id"]
+        if sid in seen:
+            problems.append(f"scenario {sid}: field id: used twice")
+        seen.add(sid)
+        for source in scenario["sources"]:
+            if sources is not None and source not in sources:
+                problems.append(f"scenario {sid}: field sources: no article with id {source!r} in claims.yaml")
+        for cid in scenario.get("claims", []):
+            if claim_ids is not None and cid not in claim_ids:
+                problems.append(f"scenario {sid}: field claims: no claim with id {cid!r} in claims.yaml")
+        for i, crit in enumerate(scenario["criteria"]):
+            if "workload" in crit:
+                pred = {"workload": crit["workload"], "metric": crit["metric"], "a": crit.get("cells", ["torch"]),
+                        **({"case": crit["case"]} if "case" in crit else {})}
+                problems += [f"scenario {sid}: field criteria.{i}.{m}" for m in check_predicate(pred, workloads)]
+            elif "ecosystem" in crit and (crit["ecosystem"] not in FIGURES or FIGURES[crit["ecosystem"]].better
+                                          is None):
+                problems.append(f"scenario {sid}: field criteria.{i}.ecosystem: {crit['ecosystem']!r} is not "
+                                f"a numeric figure; known: {', '.join(f for f, v in FIGURES.items() if v.better)}")
+    if problems:
+        raise ClaimError("\n".join(f"{path}: {p}" for p in problems))
+    return doc
+
+
+def _better(crit: dict) -> str:
+    if "ergonomics" in crit:
+        return ERGONOMICS[crit["ergonomics"]][1]
+    return direction(crit)
+
+
+def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, str]]:
+    """framework -> (best value, cell label) of a results criterion on one machine."""
+    if "case" in crit:
+        frame, column = tables["cases"], CASE_METRICS[crit["metric"]][0]
+        frame = frame[frame["case"] == crit["case"]] if not frame.empty else frame
+    else:
+        frame, column = tables["cells"], f"{crit['metric']}.median"
+        if column not in frame:
+            column = crit["metric"]
+    if frame.empty or column not in frame:
+        return {}
+    mine = frame[(frame["machine_id"] == machine) & (frame["workload"] == crit["workload"])
+                 & (frame["status"] == "ok")].dropna(subset=[column])
+    if "cells" in crit:
+        mine = select_cells(mine, crit["cells"])
+    out = {}
+    for framework, group in mine.groupby("framework"):
+        row = group.loc[group[column].idxmax() if _better(crit) == "higher" else group[column].idxmin()]
+        out[framework] = (float(row[column]), row["cell"])
+    return out
+
+
+def values(crit: dict, tables: dict, machine: str, ecosystem: dict, ergonomics: pd.DataFrame) -> dict:
+    """framework -> {"value", "detail", "evidence"} for one criterion on one machine."""
+    out = {}
+    if "workload" in crit:
+        evidence = f"workloads/{crit['workload']}.md#on-{machine}"
+        for framework, (value, cell) in _measured(crit, tables, machine).items():
+            out[framework] = {"value": value, "detail": cell, "evidence": evidence}
+    elif "ecosystem" in crit:
+        figure = FIGURES[crit["ecosystem"]]
+        for framework, entries in ecosystem_figures(ecosystem, figure.kind, machine).items():
+            value = (entries.get(figure.name) or {}).get("value")
+            if isinstance(value, (int, float)):
+                out[framework] = {"value": float(value), "detail": figure.title,
+                                  "evidence": f"ecosystem.md#{figure.name.replace('_', '-')}"}
+    else:
+        if not ergonomics.empty:
+            for framework, group in ergonomics.groupby("framework"):
+                out[framework] = {"value": float(group[crit["ergonomics"]].median()),
+                                  "detail": f"median over {len(group)} workload(s)", "evidence": "ergonomics.md"}
+    return out
+
+
+def score(crit: dict, found: dict) -> dict[str, float]:
+    """1.0 for the best framework, proportionally less for the others."""
+    nums = {f: v["value"] for f, v in found.items() if v["value"] is not None and v["value"] >= 0}
+    if not nums:
+        return {}
+    if _better(crit) == "higher":
+        best = max(nums.values())
+        return {f: (v / best if best > 0 else 1.0) for f, v in nums.items()}
+    best = min(nums.values())
+    return {f: (best / v if v > 0 else 1.0) for f, v in nums.items()}
+
+
+def recommend(scenario: dict, rows: list[dict], weights: dict | None = None) -> list[dict]:
+    """Frameworks ranked by weighted mean score over the criteria they have values for;
+    a framework missing a criterion marked ``required`` scores 0 on it."""
+    ranking = []
+    for framework in FRAMEWORKS:
+        total = weight_sum = 0.0
+        covered = 0
+        for crit, row in zip(scenario["criteria"], rows, strict=True):
+            weight = (weights or {}).get(crit["label"], crit.get("weight", 1.0))
+            if weight <= 0:
+                continue
+            s = row["scores"].get(framework)
+            if s is None and crit.get("required"):
+                s = 0.0
+            if s is None:
+                continue
+            total += weight * s
+            weight_sum += weight
+            covered += 1
+        if weight_sum:
+            ranking.append({"framework": framework, "label": FRAMEWORKS[framework].label,
+                            "score": total / weight_sum, "covered": covered})
+    # a framework measured on fewer criteria than another (Keras has no transformer
+    # implementation, say) is ranked after those measured on all, whatever its mean
+    most = max((r["covered"] for r in ranking), default=0)
+    for r in ranking:
+        r["partial"] = r["covered"] < most
+    return sorted(ranking, key=lambda r: (r["partial"], -r["score"], -r["covered"]))
+
+
+def evaluate(doc: dict, tables: dict, ecosystem: dict, ergonomics: pd.DataFrame) -> list[dict]:
+    """Every scenario on every machine: per-criterion values and scores, and the ranking."""
+    machines = sorted(tables["cells"]["machine_id"].unique()) if not tables["cells"].empty else []
+    out = []
+    for scenario in doc["scenarios"]:
+        per_machine = []
+        for machine in machines:
+            rows = []
+            for crit in scenario["criteria"]:
+                found = values(crit, tables, machine, ecosystem, ergonomics)
+                hardware = crit.get("hardware")
+                kinds = set(tables["cells"][tables["cells"]["machine_id"] == machine]["device_kind"].dropna())
+                off = bool(hardware) and not (kinds & set(hardware))
+                if off:
+                    found = {}
+                rows.append({"label": crit["label"], "why": crit["why"], "better": _better(crit),
+                             "weight": crit.get("weight", 1.0), "required": crit.get("required", False),
+                             "unit": crit.get("unit", ""), "values": found, "scores": score(crit, found),
+                             "not_measurable": (f"needs {', '.join(hardware)}; {machine} has "
+                                                f"{', '.join(sorted(kinds)) or 'no device'}") if off else None})
+            per_machine.append({"machine_id": machine, "criteria": rows, "ranking": recommend(scenario, rows)})
+        out.append({**scenario, "machines": per_machine})
+    return out
+

@@ -1,0 +1,235 @@
+"""Write the generated Markdown pages from the tables, charts and result files.
+
+Generated: ``docs/index.md``, ``docs/workloads/index.md``,
+``docs/workloads/<name>.md`` and ``docs/environment.md``. Hand-written pages
+(methodology, contributing) are left alone. Code tabs include the real
+implementation files through ``pymdownx.snippets``, so the code a reader sees is
+the code that ran.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from pipeline.contract import IMPL_FILES, NEUTRAL_FILE
+from pipeline.core import results
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.registry import discover
+from pipeline.publish import escaping
+from pipeline.publish.aggregate import read_tables
+from pipeline.publish.charts import SAMPLED, chart_stem
+from pipeline.publish.compare import break_even, comparisons
+from pipeline.publish.formats import fmt, fmt_bytes, fmt_si
+
+TEMPLATES = Path(__file__).parent / "templates"
+CHARTS_URL = "assets/charts"
+METRIC_TITLES = {
+    **{k: v.format(unit="per second") for k, v in SAMPLED.items()},
+    "time_to_first_step": "Time to first step (s)",
+    "cases_throughput": "Throughput per case",
+    "cases_latency": "Latency per request",
+}
+#: cases.csv columns that are not an operation's own extra facts
+CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
+                "case",
+                "status", "reason", "work", "unit", "latency", "precision", "repeat", "first_call",
+                "compilations", "recompilations", "error"}
+
+
+def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> Markup | None:
+    """A div the page script fills from the inline Vega-Lite spec; the SVG stays as
+    the fallback when JavaScript is off or the spec cannot render. The stem names a
+    machine, so it is escaped for the attribute and the path it sits in."""
+    spec_path = docs_dir / CHARTS_URL / f"{stem}.json"
+    if not spec_path.is_file():
+        return None
+    # allow_nan=False: a NaN in a spec would break the page's JSON parser; fail here instead
+    spec = escaping.json_for_script(json.loads(spec_path.read_text()))
+    prefix = "../" * depth
+    return Markup(
+        f'<div class="vega-chart" data-chart="{escaping.attr(stem)}">\n'
+        f'<img class="vega-fallback" src="{escaping.url(f"{prefix}{CHARTS_URL}/{stem}.svg")}" '
+        f'alt="{escaping.attr(alt_text)}">\n'
+        f'<script type="application/json" class="vega-spec">{spec}</script>\n'
+        f"</div>"
+    )
+
+
+def _env() -> jinja2.Environment:
+    env = escaping.environment(TEMPLATES)
+    env.filters["fmt"] = fmt
+    env.filters["fmt_bytes"] = fmt_bytes
+    env.filters["fmt_si"] = fmt_si
+    return env
+
+
+def machines(data_dir: Path) -> list[dict]:
+    """One entry per machine with results: hardware, versions, knobs, dates."""
+    found, _ = results.load_all(data_dir)
+    by_machine: dict[str, list[dict]] = {}
+    for r in found:
+        by_machine.setdefault(r["machine_id"], []).append(r)
+    out = []
+    for machine_id, rs in sorted(by_machine.items()):
+        latest = max(rs, key=lambda r: r["provenance"]["recorded_at"])
+        ok = [r for r in rs if r["status"] == "ok"]
+        knobs = {f"{r['framework']}": r["knobs"] for r in sorted(ok, key=lambda r: r["framework"])}
+        devices = sorted({f"{r['device']['kind']}: {r['device']['name']}" for r in ok if r.get("device")})
+        git = sorted({(r["provenance"]["git"]["sha"] or "unknown")[:10]
+                      + (" (dirty)" if r["provenance"]["git"]["dirty"] else "") for r in rs})
+        out.append({
+            "id": machine_id,
+            "hardware": latest["provenance"]["hardware"],
+            "python": latest["provenance"]["python"],
+            "platform": latest["provenance"]["platform"],
+            "versions": {k: v for k, v in sorted(latest["provenance"]["versions"].items()) if v},
+            "profiles": sorted({r["profile"] for r in rs}),
+            "first": min(r["provenance"]["recorded_at"] for r in rs),
+            "last": latest["provenance"]["recorded_at"],
+            "cells": len(rs),
+            "ok": len(ok),
+            "knobs": knobs,
+            "devices": devices,
+            "git": git,
+        })
+    return out
+
+
+def timer_reports(data_dir: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((data_dir / "timer_check").glob("*.json"))]
+
+
+def _rows(frame: pd.DataFrame) -> list[dict]:
+    """Records with NaN turned into None, so templates test ``is none`` only."""
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in frame.to_dict("records")]
+
+
+def case_sections(workload, cases: pd.DataFrame, machine_id: str) -> list[dict]:
+    """Per case: every cell's row, and the extra facts (export size...) it recorded."""
+    if cases.empty:
+        return []
+    mine = cases[(cases["workload"] == workload.name) & (cases["machine_id"] == machine_id)]
+    out = []
+    for case in mine["case"].drop_duplicates():
+        rows = mine[mine["case"] == case].sort_values("order")
+        extras = [c for c in rows.columns if c not in CASE_COLUMNS and "." not in c and rows[c].notna().any()]
+        out.append({"name": case, "rows": _rows(rows), "extras": extras,
+                    "latency": bool(rows["latency"].fillna(False).astype(bool).any()) if "latency" in rows else False,
+                    "unit": next((u for u in rows.get("throughput.unit", []) if isinstance(u, str)), "")})
+    return out
+
+
+def ceiling_for(ceilings: pd.DataFrame, machine_id: str) -> dict:
+    if ceilings.empty:
+        return {}
+    mine = ceilings[ceilings["machine_id"] == machine_id]
+    return {r["precision"]: r for r in mine.to_dict("records")}
+
+
+def workload_context(workload, tables: dict, docs_dir: Path, threshold: float, alpha: float) -> dict:
+    cells, samples = tables["cells"], tables["samples"]
+    mine = cells[cells["workload"] == workload.name] if not cells.empty else cells
+    sections = []
+    for machine_id, group in (mine.groupby("machine_id") if not mine.empty else []):
+        theirs = samples[(samples["workload"] == workload.name) & (samples["machine_id"] == machine_id)]
+        charts = []
+        for metric, title in METRIC_TITLES.items():
+            html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, title)
+            if html:
+                charts.append({"title": title, "html": html})
+        training = workload.is_training
+        sections.append({
+            "machine_id": machine_id,
+            "profiles": sorted(group["profile"].unique()),
+            "rows": _rows(group.sort_values("order")),
+            "charts": charts,
+            "comparisons": comparisons(group, theirs, threshold, alpha) if training else [],
+            "break_even": break_even(group) if training else [],
+            "cases": case_sections(workload, tables["cases"], machine_id),
+            "ceiling": ceiling_for(tables["ceilings"], machine_id),
+            "bf16": training and "train_throughput_bf16.median" in group and bool(
+                group["train_throughput_bf16.median"].notna().any()),
+            "checkpoint": training and "checkpoint_size" in group and bool(group["checkpoint_size"].notna().any()),
+        })
+    files = [("Neutral (NumPy)", NEUTRAL_FILE)] + [
+        (FRAMEWORKS[f].label, IMPL_FILES[f]) for f in FRAMEWORKS if workload.implements(f)]
+    return {
+        "w": workload,
+        "spec": workload.spec,
+        "sections": sections,
+        # paths the snippets extension includes: a workload folder's name is an identifier
+        "code_tabs": [{"label": label, "path": Markup(f"workloads/{workload.name}/{name}")} for label, name in files],
+        "modes": {f.label: [f.mode_labels[m] for m in f.modes] for f in FRAMEWORKS.values()
+                  if workload.implements(f.name)},
+        "not_implemented": [f.label for f in FRAMEWORKS.values() if not workload.implements(f.name)],
+    }
+
+
+def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: float = 0.05) -> list[Path]:
+    tables = read_tables(Path(data_dir) / "tables")
+    refused = tables["refused"]
+    env = _env()
+    workloads = discover()
+    machine_list = machines(Path(data_dir))
+    written = []
+
+    def emit(rel: str, template: str, **context) -> None:
+        path = Path(docs_dir) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = env.get_template(template).render(**context)
+        results.replace_file(path, text)
+        written.append(path)
+
+    for workload in workloads.values():
+        emit(f"workloads/{workload.name}.md", "workload.md.j2",
+             **workload_context(workload, tables, docs_dir, threshold, alpha))
+    emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
+    emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused)
+    # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
+    emit("generated/knobs.md", "knobs.md.j2", machines=machine_list)
+    emit("generated/timer_check.md", "timer_check.md.j2", reports=timer_reports(Path(data_dir)))
+
+    headline = None
+    if machine_list and workloads:
+        latest = max(machine_list, key=lambda m: m["last"])
+        # the first training workload with a chart on the latest machine
+        for first in (w for w in workloads.values() if w.is_training):
+            html = chart_html(docs_dir, chart_stem(first.name, latest["id"], "train_throughput"), 0,
+                              METRIC_TITLES["train_throughput"])
+            if html:
+                headline = {"workload": first, "machine": latest, "html": html}
+                break
+    from pipeline.publish.evidence_pages import write_evidence_pages
+
+    write_evidence_pages(Path(data_dir), Path(docs_dir), tables, emit)
+    emit("index.md", "index.md.j2", machines=machine_list, workloads=list(workloads.values()),
+         headline=headline, frameworks=FRAMEWORKS, refused=refused)
+    return written
+
+
+def missing_nav_entries(workloads: dict, mkdocs_yml: Path = Path("mkdocs.yml")) -> list[str]:
+    """Workload pages that mkdocs.yml's nav does not list (readers could not find them)."""
+    import yaml
+
+    nav = yaml.safe_load(Path(mkdocs_yml).read_text()).get("nav", [])
+    listed = set()
+
+    def walk(node) -> None:
+        if isinstance(node, str):
+            listed.add(node)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+
+    walk(nav)
+    return [f"workloads/{name}.md" for name in workloads if f"workloads/{name}.md" not in listed]

@@ -1,0 +1,222 @@
+"""Judge every claim of the ledger on every machine with results.
+
+One row per claim and machine (snapshot figures: one row, ``public sources``):
+the verdict, the reason, each side's value and cell, the ratio, whether the 95%
+intervals straddle the threshold, and the page that shows the evidence. A claim
+that no measurement can settle gets one row naming the source that would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core.ecosystem import FIGURES
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish.claims import CASE_METRICS, FAILS, HOLDS, PUBLIC, UNMEASURABLE, Side, _num, direction, parse_cells
+
+COLUMNS = ["claim", "machine_id", "verdict", "reason", "a_value", "a_cell", "b_value", "b_cell", "ratio",
+           "close", "evidence"]
+
+
+def _cells_label(items: list[str]) -> str:
+    out = []
+    for framework, mode in parse_cells(items):
+        fw = FRAMEWORKS[framework]
+        out.append(f"{fw.label} {fw.mode_labels[mode]}" if mode else f"{fw.label} (any mode)")
+    return ", ".join(out)
+
+
+def select_cells(frame: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    mask = pd.Series(False, index=frame.index)
+    for framework, mode in parse_cells(items):
+        hit = frame["framework"] == framework
+        if mode:
+            hit &= frame["mode"] == mode
+        mask |= hit
+    return frame[mask]
+
+
+def _best(rows: pd.DataFrame, column: str, better: str, items: list[str], what: str) -> Side:
+    """The best ok value over the side's cells, with its 95% interval where one was measured."""
+    if rows.empty:
+        return Side(None, reason=f"no result for {_cells_label(items)} {what}")
+    ok = rows[(rows["status"] == "ok")] if "status" in rows else rows
+    ok = ok[ok[column].notna()] if column in ok else ok.iloc[0:0]
+    if ok.empty:
+        failed = [f"{r['cell']}: {r['status']}" for r in rows.to_dict("records") if r.get("status", "ok") != "ok"]
+        if not failed:
+            return Side(None, reason=f"{column.removesuffix('.median')} was not recorded for {_cells_label(items)} "
+                                     f"{what} on this machine's device")
+        return Side(None, reason=f"no ok value of {column} for {_cells_label(items)} {what} ({', '.join(failed)})")
+    row = ok.loc[ok[column].idxmax() if better == "higher" else ok[column].idxmin()]
+    stem = column.removesuffix(".median")
+    low, high = row.get(f"{stem}.ci_low"), row.get(f"{stem}.ci_high")
+    return Side(float(row[column]), cell=row["cell"], low=_num(low), high=_num(high))
+
+
+def _test(pred: dict, a: Side, b: Side | None) -> dict:
+    """Compare the ratio a/b (or a alone) with the thresholds; 'close' when the ratio
+    of the intervals' ends reaches both sides of a threshold."""
+    if a.value is None or (b is not None and b.value is None):
+        reason = a.reason if a.value is None else b.reason
+        return {"verdict": UNMEASURABLE, "reason": reason, "ratio": None, "close": False}
+    if b is not None and b.value == 0:
+        return {"verdict": UNMEASURABLE, "reason": "side b is zero: no ratio", "ratio": None, "close": False}
+    ratio = a.value / b.value if b is not None else a.value
+    if b is not None and None not in (a.low, a.high, b.low, b.high) and b.low > 0:
+        span = (a.low / b.high, a.high / b.low)
+    elif b is None and None not in (a.low, a.high):
+        span = (a.low, a.high)
+    else:
+        span = None
+    checks, close = [], False
+    for bound, ok in (("at_least", lambda r, t: r >= t), ("at_most", lambda r, t: r <= t)):
+        if bound in pred:
+            checks.append(ok(ratio, pred[bound]))
+            if span and span[0] < pred[bound] < span[1]:
+                close = True
+    holds = all(checks)
+    what = "ratio a/b" if b is not None else "value"
+    wanted = " and ".join(f"{'≥' if k == 'at_least' else '≤'} {pred[k]:g}"
+                          for k in ("at_least", "at_most") if k in pred)
+    return {"verdict": HOLDS if holds else FAILS, "ratio": ratio, "close": close,
+            "reason": f"{what} {ratio:.3g}, wanted {wanted}" + (" (within the 95% intervals: close)" if close else "")}
+
+
+def _result_rows(claim: dict, tables: dict) -> list[dict]:
+    pred = claim["predicate"]
+    cells, cases = tables["cells"], tables["cases"]
+    training = pred.get("case") is None
+    frame = cells if training else cases
+    # the machines that measured this workload: only their pages have a section to link to
+    machines = sorted({m for t in (cells, cases) if not t.empty
+                       for m in t[t["workload"] == pred["workload"]]["machine_id"]})
+    rows = []
+    for machine in machines:
+        evidence = f"workloads/{pred['workload']}.md#on-{machine}"
+        mine = frame[(frame["machine_id"] == machine) & (frame["workload"] == pred["workload"])] \
+            if not frame.empty else frame
+        kinds = set(cells[cells["machine_id"] == machine]["device_kind"].dropna())
+        wanted = set(pred.get("hardware", ())) or None
+        if wanted is not None:
+            machine_cells = cells[(cells["machine_id"] == machine) & (cells["workload"] == pred["workload"])]
+            on_kind = set(machine_cells["device_kind"].dropna())
+            if not (on_kind & wanted):
+                rows.append({"claim": claim["id"], "machine_id": machine, "verdict": UNMEASURABLE,
+                             "reason": f"a claim about {', '.join(sorted(wanted))}; {machine} measured on "
+                                       f"{', '.join(sorted(kinds)) or 'no device'}",
+                             "evidence": evidence})
+                continue
+            if "device_kind" in mine:
+                mine = mine[mine["device_kind"].isin(wanted)] if training else mine
+        sides = []
+        for side, metric_key, case_key in (("a", "metric", "case"), ("b", "b_metric", "b_case")):
+            if side not in pred:
+                sides.append(None)
+                continue
+            metric = pred.get(metric_key, pred["metric"])
+            case = pred.get(case_key, pred.get("case"))
+            if case is None:
+                column, rows_side = f"{metric}.median", select_cells(mine, pred[side])
+                if column not in rows_side:
+                    column = metric
+                what = f"in {pred['workload']}"
+            else:
+                column = CASE_METRICS[metric][0]
+                rows_side = select_cells(mine[mine["case"] == case], pred[side]) if not mine.empty else mine
+                what = f"in {pred['workload']}/{case}"
+            sides.append(_best(rows_side, column, direction(pred, metric), pred[side], what))
+        a, b = sides
+        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b),
+                     "a_value": a.value, "a_cell": a.cell, "b_value": b.value if b else None,
+                     "b_cell": b.cell if b else None, "evidence": evidence})
+    if not rows:
+        rows.append({"claim": claim["id"], "machine_id": None, "verdict": UNMEASURABLE,
+                     "reason": "no machine has results yet", "evidence": f"workloads/{pred['workload']}.md"})
+    return rows
+
+
+def _ecosystem_side(figures: dict, items: list[str], figure: str, where: str) -> Side:
+    values = []
+    for framework, _ in parse_cells(items):
+        entry = figures.get(framework, {})
+        value = entry.get(figure, {}).get("value") if isinstance(entry.get(figure), dict) else None
+        if value is None:
+            why = (entry.get(figure) or {}).get("error") or "not obtained"
+            return Side(None, reason=f"{figure} of {FRAMEWORKS[framework].label} unknown {where} ({why})")
+        values.append((value, FRAMEWORKS[framework].label))
+    better = FIGURES[figure].better
+    value, label = (max if better == "higher" else min)(values, key=lambda v: v[0]) if better else values[0]
+    return Side(value, cell=label)
+
+
+def _ecosystem_rows(claim: dict, ecosystem: dict) -> list[dict]:
+    pred = claim["predicate"]
+    figure = FIGURES[pred["ecosystem"]]
+    evidence = f"ecosystem.md#{figure.name.replace('_', '-')}"
+    if figure.kind == "snapshot":
+        sources = [(PUBLIC, ecosystem_figures(ecosystem, "snapshot"), "in the snapshot")]
+    else:
+        sources = [(machine, ecosystem_figures(ecosystem, "live", machine), f"on {machine}")
+                   for machine in sorted(ecosystem.get("live", {}))]
+    rows = []
+    for machine, figures, where in sources:
+        a = _ecosystem_side(figures, pred["a"], figure.name, where)
+        b = _ecosystem_side(figures, pred["b"], figure.name, where) if "b" in pred else None
+        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b), "a_value": a.value,
+                     "a_cell": a.cell, "b_value": b.value if b else None, "b_cell": b.cell if b else None,
+                     "evidence": evidence})
+    if not rows:
+        rows.append({"claim": claim["id"], "machine_id": None, "verdict": UNMEASURABLE,
+                     "reason": "no ecosystem measurement yet", "evidence": evidence})
+    return rows
+
+
+def judge(doc: dict, tables: dict, ecosystem: dict) -> pd.DataFrame:
+    """Every claim's verdicts. ``ecosystem``: {"snapshot": snapshot doc, "live": {machine: live doc}}."""
+    rows = []
+    for claim in doc["claims"]:
+        if "unmeasurable" in claim:
+            settle = claim["unmeasurable"]["settled_by"]
+            rows.append({"claim": claim["id"], "machine_id": None, "verdict": UNMEASURABLE,
+                         "reason": f"no measurement can settle it: {claim['unmeasurable']['why']}",
+                         "evidence": settle["url"]})
+        elif "needs" in claim:
+            rows.append({"claim": claim["id"], "machine_id": None, "verdict": UNMEASURABLE,
+                         "reason": f"needs {claim['needs']}", "evidence": None})
+        elif "ecosystem" in claim["predicate"]:
+            rows += _ecosystem_rows(claim, ecosystem)
+        else:
+            rows += _result_rows(claim, tables)
+    return pd.DataFrame(rows).reindex(columns=COLUMNS)
+
+
+def ecosystem_figures(ecosystem: dict, kind: str, machine: str | None = None) -> dict[str, dict]:
+    """framework -> {figure: entry}: the snapshot's figures, or one machine's live ones."""
+    if kind == "snapshot":
+        return ecosystem.get("snapshot", {}).get("frameworks", {})
+    doc = ecosystem.get("live", {}).get(machine, {})
+    return {fw: entry.get("figures", {}) for fw, entry in doc.get("frameworks", {}).items()}
+
+
+def load_ecosystem(data_dir: Path) -> dict:
+    """The stored snapshot (validated) and every machine's live measurement."""
+    from pipeline.core import snapshot
+
+    folder = Path(data_dir) / "ecosystem"
+    path = folder / "snapshot.json"
+    out = {"snapshot": snapshot.load(path) if path.is_file() else {}, "live": {}}
+    for live in sorted((folder / "live").glob("*.json")):
+        doc = json.loads(live.read_text())
+        out["live"][doc["machine_id"]] = doc
+    return out
+
+
+def summary(verdicts: pd.DataFrame) -> dict[str, int]:
+    counts = verdicts.groupby("claim")["verdict"].agg(lambda v: HOLDS if (v == HOLDS).any() and not (v == FAILS).any()
+                                                      else FAILS if (v == FAILS).any() and not (v == HOLDS).any()
+                                                      else "mixed" if (v == HOLDS).any() else UNMEASURABLE)
+    return {k: int(v) for k, v in counts.value_counts().items()}

@@ -1,0 +1,187 @@
+"""``python -m pipeline verify PATH...``: the check a maintainer runs on a pull
+request of results, before believing them.
+
+For each result file, in order, every finding names the file and the field:
+
+1. **schema and values**: what ``results.load`` refuses (shape, place, a value out
+   of its unit's range, a summary that its samples do not give: a tampered sample
+   shows up here);
+2. **profile**: as many processes and samples as the repository declares for the
+   result's profile;
+3. **provenance**: each hashed source file is the file at the recorded commit of
+   this repository (else which file differs, or that the commit is unknown);
+4. **equivalence**: the first training losses, or each case's first output, agree
+   with the same machine's reference cell (the first framework and mode with a
+   result there) within the workload's tolerance;
+5. **plausibility**: training FLOP/s at most the machine's measured ceiling (its
+   best matrix product).
+
+Results recorded before results carried equivalence evidence (schema version 2)
+are noted as such, not failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+from pipeline import REPO_ROOT
+from pipeline.core import results
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.registry import discover
+from pipeline.publish.aggregate import completeness, declared_counts
+
+
+def _git_file(sha: str, path: str) -> bytes | None:
+    try:
+        return subprocess.run(["git", "show", f"{sha}:{path}"], cwd=REPO_ROOT, capture_output=True,
+                              check=True, timeout=30).stdout
+    except (subprocess.SubprocessError, OSError):
+        return None
+
+
+def _commit_known(sha: str) -> bool:
+    try:
+        subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=REPO_ROOT, capture_output=True,
+                       check=True, timeout=30)
+        return True
+    except (subprocess.SubprocessError, OSError):
+        return False
+
+
+def provenance_findings(result: dict, source: str) -> list[str]:
+    git = result["provenance"]["git"]
+    hashes = result["provenance"]["source_sha256"]
+    if not git.get("sha"):
+        return [f"{source}: field provenance.git.sha: no commit recorded, so the code cannot be checked"]
+    if not _commit_known(git["sha"]):
+        return [f"{source}: field provenance.git.sha: commit {git['sha'][:12]} is not in this repository"]
+    out = []
+    for path, digest in sorted(hashes.items()):
+        content = _git_file(git["sha"], path)
+        if content is None:
+            out.append(f"{source}: field provenance.source_sha256.{path}: no such file at commit {git['sha'][:12]}")
+        elif hashlib.sha256(content).hexdigest() != digest:
+            dirty = " (recorded as measured from a modified tree)" if git.get("dirty") else ""
+            out.append(f"{source}: field provenance.source_sha256.{path}: differs from the file at commit "
+                       f"{git['sha'][:12]}{dirty}")
+    return out
+
+
+def profile_findings(result: dict, source: str, declared: dict) -> list[str]:
+    if result["status"] != "ok" or result["profile"] not in declared:
+        return []
+    from pipeline.publish.aggregate import cell_row
+
+    verdict = completeness(cell_row(result), declared)
+    return [] if verdict["complete"] else [f"{source}: field processes: {verdict['incomplete_reason']}"]
+
+
+def _reference(result: dict, by_cell: dict) -> dict | None:
+    """The machine's first cell (framework, then mode order) of the same workload and profile."""
+    for name, fw in FRAMEWORKS.items():
+        for mode in fw.modes:
+            ref = by_cell.get((result["machine_id"], result["profile"], result["workload"], name, mode))
+            if ref is not None and ref["status"] == "ok" and ref.get("evidence"):
+                return ref
+    return None
+
+
+def equivalence_findings(result: dict, source: str, by_cell: dict, workloads: dict) -> list[str]:
+    if result["status"] != "ok":
+        return []
+    evidence = result.get("evidence")
+    if not evidence:
+        return [] if result["schema_version"] < 3 else [
+            f"{source}: field evidence: missing; a version-3 result must carry its first losses or outputs"]
+    ref = _reference(result, by_cell)
+    if ref is None or ref is result:
+        return []
+    tolerance = workloads[result["workload"]].spec["tolerance"]
+    label = f"{ref['framework']}-{ref['mode']}"
+    out = []
+    if "losses" in evidence and "losses" in ref["evidence"]:
+        rtol = tolerance.get("loss_rtol", 1e-3)
+        for i, (a, b) in enumerate(zip(evidence["losses"], ref["evidence"]["losses"], strict=False)):
+            if abs(a - b) > rtol * max(abs(b), 1e-12):
+                out.append(f"{source}: field evidence.losses.{i}: {a:.6g} differs from {label}'s {b:.6g} by more "
+                           f"than the workload's loss_rtol {rtol:g}")
+                break
+    plan = (result.get("timing") or {}).get("cases") or {}
+    for name, sample in (evidence.get("cases") or {}).items():
+        theirs = (ref["evidence"].get("cases") or {}).get(name)
+        if theirs is None or theirs["indices"] != sample["indices"]:
+            continue
+        scale = theirs["scale"] or 1.0
+        worst = max((abs(a - b) for a, b in zip(sample["values"], theirs["values"], strict=True)), default=0.0)
+        # a case may declare its own tolerance (bf16 products), kept in the result's plan
+        case_rtol = (plan.get(name) or {}).get("rtol") or tolerance.get("output_rtol", 1e-5)
+        if worst / scale > case_rtol:
+            out.append(f"{source}: field evidence.cases.{name}: differs from {label}'s output by {worst / scale:.3g} "
+                       f"(relative), over the tolerance {case_rtol:g}")
+    return out
+
+
+def ceiling_findings(result: dict, source: str, ceilings: dict) -> list[str]:
+    out = []
+    for suffix, precision in (("", "fp32"), ("_bf16", "bf16")):
+        metric = result["metrics"].get(f"achieved_flops{suffix}")
+        top = ceilings.get((result["machine_id"], precision))
+        if metric and metric.get("value") and top and metric["value"] > top:
+            out.append(f"{source}: field metrics.achieved_flops{suffix}.value: {metric['value']:.4g} FLOP/s is "
+                       f"{100 * metric['value'] / top:.0f}% of this machine's measured {precision} ceiling "
+                       f"({top:.4g} FLOP/s); at most 100% is possible")
+    return out
+
+
+def _ceilings(found: list[dict], workloads: dict) -> dict:
+    best: dict = {}
+    for r in found:
+        w = workloads.get(r["workload"])
+        if r["status"] != "ok" or w is None or not w.spec.get("ceiling"):
+            continue
+        for name, metric in r["metrics"].items():
+            if name.endswith("/throughput") and metric["unit"] == "FLOP/s" and metric.get("value"):
+                precision = name.split("_", 1)[0]
+                key = (r["machine_id"], precision)
+                best[key] = max(best.get(key, 0.0), metric["value"])
+    return best
+
+
+def verify(paths: list[Path], data_dir: Path) -> tuple[list[str], list[str]]:
+    """(findings, notes) over ``paths``, set against every result under ``data_dir``."""
+    workloads, declared = discover(), declared_counts()
+    everything, _ = results.load_all(data_dir)
+    loaded, findings, notes = [], [], []
+    for path in paths:
+        try:
+            loaded.append((str(path), results.load(path)))
+        except results.ResultError as err:
+            findings.append(str(err))
+    by_cell = {(r["machine_id"], r["profile"], r["workload"], r["framework"], r["mode"]): r
+               for r in everything + [r for _, r in loaded]}
+    ceilings = _ceilings(list(by_cell.values()), workloads)
+    for source, result in loaded:
+        if result["workload"] not in workloads:
+            findings.append(f"{source}: field workload: no workload {result['workload']!r} in this repository")
+            continue
+        findings += profile_findings(result, source, declared)
+        findings += provenance_findings(result, source)
+        findings += equivalence_findings(result, source, by_cell, workloads)
+        findings += ceiling_findings(result, source, ceilings)
+        if result["status"] == "ok" and not result.get("evidence"):
+            notes.append(f"{source}: recorded before results carried equivalence evidence; not compared")
+    return findings, notes
+
+
+def main(paths: list[str], data_dir: Path) -> int:
+    files = [Path(p) for p in paths] or sorted((Path(data_dir) / "results").glob("*/*/*.json"))
+    findings, notes = verify(files, Path(data_dir))
+    for line in notes:
+        print(f"note: {line}")
+    for line in findings:
+        print(line)
+    print(json.dumps({"files": len(files), "findings": len(findings), "notes": len(notes)}))
+    return 1 if findings else 0
