@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -113,11 +114,16 @@ def cmd_run(ns) -> int:
         raise SystemExit(f"--mode: {ns.framework} has no mode {ns.mode!r}; "
                          f"known: {', '.join(FRAMEWORKS[ns.framework].modes)}")
     workload = load_workload(Path(ns.workloads_dir or WORKLOADS_DIR) / ns.workload)
+    cache = Path(ns.compile_cache) if ns.compile_cache else None
+    if cache is not None and ns.process_index == 0:
+        shutil.rmtree(cache, ignore_errors=True)  # a cell's first process measures the cold start
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     result = run_cell(
         workload, ns.framework, ns.mode, ns.profile, Path(ns.out), processes=ns.processes,
         first_index=ns.process_index, device=ns.device, threads=config_mod.threads({"threads": ns.threads}),
         seed=ns.seed, timeout_s=ns.timeout, memory_limit_mb=config_mod.memory_limit_mb(ns.memory_limit_mb),
-        options=ns.options,
+        options=ns.options, compile_cache=str(cache) if cache else None,
     )
     print(describe(result))
     return 0
@@ -214,7 +220,9 @@ def cmd_timer_check(ns) -> int:
 def cmd_aggregate(ns) -> int:
     from pipeline.publish.aggregate import aggregate
 
-    cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir), ns.publish.split(",") if ns.publish else None)
+    comparison = {"threshold": ns.threshold, "alpha": ns.alpha} if ns.threshold and ns.alpha else None
+    cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir), ns.publish.split(",") if ns.publish else None,
+                               comparison)
     for line in refused:
         print(f"refused: {line}", file=sys.stderr)
     print(f"{len(cells)} cell(s) aggregated, {len(refused)} file(s) refused -> {ns.out_dir}")
@@ -279,7 +287,7 @@ def cmd_ergonomics(ns) -> int:
 def cmd_pages(ns) -> int:
     from pipeline.publish.pages import write_pages
 
-    written = write_pages(Path(ns.data_dir), Path(ns.docs_dir), ns.threshold, ns.alpha)
+    written = write_pages(Path(ns.data_dir), Path(ns.docs_dir))
     print(f"{len(written)} page(s) written: {', '.join(str(p) for p in written)}")
     return 0
 
@@ -311,7 +319,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--timeout", type=float, default=1200)
     sp.add_argument("--processes", type=int, default=1, help="fresh processes to run, one after another")
-    sp.add_argument("--process-index", type=int, default=0, help="index of the first process (labels only)")
+    sp.add_argument("--process-index", type=int, default=0,
+                    help="index of the first process (0 also empties --compile-cache)")
+    sp.add_argument("--compile-cache", default=None,
+                    help="a compile cache folder the cell's processes share (default: a fresh one per process)")
     sp.add_argument("--memory-limit-mb", default="auto", help="kill a process above this resident memory")
     sp.add_argument("--options", default="{}", type=json.loads,
                     help="extra make_problem() keywords as JSON, e.g. a local data set's folder")
@@ -355,6 +366,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--publish", default=None, help="profiles to publish, in order of preference per machine "
                                                      "(default: the config's publish)")
     sp.add_argument("--out-dir", default="site_data/tables")
+    sp.add_argument("--threshold", type=float, default=None,
+                    help="smallest ratio worded as a difference (default: the config's comparison.threshold)")
+    sp.add_argument("--alpha", type=float, default=None,
+                    help="significance level of the Mann-Whitney U test (default: the config's comparison.alpha)")
 
     sp = sub.add_parser("charts", help="tables -> Altair charts (Vega-Lite JSON + SVG)")
     sp.add_argument("--tables", default="site_data/tables")
@@ -364,8 +379,6 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("pages", help="tables, charts and results -> Markdown pages")
     sp.add_argument("--data-dir", default="site_data")
     sp.add_argument("--docs-dir", default="docs")
-    sp.add_argument("--threshold", type=float, default=1.1, help="smallest ratio worded as a difference")
-    sp.add_argument("--alpha", type=float, default=0.05, help="significance level of the Mann-Whitney U test")
     sp = sub.add_parser("ecosystem", help=cmd_ecosystem.__doc__)
     sp.add_argument("--out", required=True)
     sp.add_argument("--runs", type=int, default=7, help="fresh processes timing each import")

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
 
 import numpy as np
@@ -123,6 +124,15 @@ class Problem:
     reference: Callable[[str], np.ndarray | None] | None = None
     #: Free-form facts shown on the workload page (parameter count, data size...).
     facts: dict[str, Any] = field(default_factory=dict)
+    #: A workload that declares ``uses:`` gets the used workloads, by name, as
+    #: ``make_problem(..., used=...)``; it keeps them here for its implementations.
+    used: dict[str, Used] = field(default_factory=dict)
+    #: Set by the harness before ``build``, never by ``make_problem``: this
+    #: workload's own ``workload.py`` (an implementation does not import it), and
+    #: ``place(array)``, which puts a NumPy array on the device exactly as the harness
+    #: places training batches (for an implementation that trains a used model).
+    neutral: ModuleType | None = None
+    place: Callable[[np.ndarray], Any] | None = None
 
     @property
     def batch_size(self) -> int:
@@ -136,6 +146,17 @@ class Problem:
         """A fixed batch of held-out inputs for inference timing (repeated if short)."""
         reps = -(-batch // len(self.eval_x))
         return np.concatenate([self.eval_x] * reps)[:batch]
+
+
+@dataclass(frozen=True)
+class Used:
+    """A workload named under ``uses:``, as the harness hands it over: its own
+    ``make_problem`` (same arguments as its ``workload.py``'s) and its
+    implementation module for a framework. Nothing of the pipeline but this
+    contract is imported by a workload."""
+
+    make_problem: Callable[..., Problem]
+    implementation: Callable[[str], ModuleType]
 
 
 class Model(Protocol):

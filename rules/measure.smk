@@ -50,6 +50,9 @@ rule process:
         memory=config["memory_limit_mb"],
         threads=THREADS,
         options=lambda wildcards: json.dumps(pipeline_config.workload_options(config, wildcards.workload)),
+        # shared by the cell's processes: the first empties it and measures the cold start, later
+        # ones start warm (their first step is a metric of its own)
+        cache=f"build/compile-cache/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}",
     log:
         "logs/{workload}/{framework}-{mode}-{index}.log",
     priority: lambda wildcards: PROCESSES - int(wildcards.index)
@@ -63,6 +66,7 @@ rule process:
         " --mode {wildcards.mode} --profile {params.profile} --device {params.device}"
         " --threads {params.threads} --seed {params.seed} --timeout {params.timeout}"
         " --memory-limit-mb {params.memory} --process-index {wildcards.index} --options {params.options:q}"
+        " --compile-cache {params.cache}"
         " --out {output} > {log} 2>&1"
 
 

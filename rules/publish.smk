@@ -6,15 +6,18 @@
 rule aggregate:
     input:
         measured_results(),
+        timer_checks(),
     output:
         touch("build/stamps/aggregate.done"),
     params:
         publish=",".join(config["publish"]),
+        threshold=config["comparison"]["threshold"],
+        alpha=config["comparison"]["alpha"],
     log:
         "logs/aggregate.log",
     shell:
         "{PY} -m pipeline aggregate --data-dir {DATA} --out-dir {DATA}/tables --publish {params.publish}"
-        " > {log} 2>&1"
+        " --threshold {params.threshold} --alpha {params.alpha} > {log} 2>&1"
 
 
 rule charts:
@@ -48,24 +51,21 @@ rule pages:
         rules.aggregate.output,
         rules.charts.output,
         rules.verdicts.output,
-        timer_checks(),
         ecosystem_files(),
         ALL_WORKLOADS,
+        f"{DATA}/claims.yaml",
         f"{DATA}/scenarios.yaml",
         glob.glob("pipeline/publish/templates/*.j2"),
-        # the concept map and ergonomics pages read the implementation files
+        # the concept map and ergonomics pages read the implementation files and backends
         glob.glob("workloads/*/*.py"),
+        glob.glob("pipeline/measure/backends/*.py"),
         glob.glob("docs/notebooks/*.ipynb"),
     output:
         touch("build/stamps/pages.done"),
-    params:
-        threshold=config["comparison"]["threshold"],
-        alpha=config["comparison"]["alpha"],
     log:
         "logs/pages.log",
     shell:
-        "{PY} -m pipeline pages --data-dir {DATA} --docs-dir docs --threshold {params.threshold}"
-        " --alpha {params.alpha} > {log} 2>&1"
+        "{PY} -m pipeline pages --data-dir {DATA} --docs-dir docs > {log} 2>&1"
 
 
 rule site:
@@ -77,8 +77,9 @@ rule site:
         glob.glob("docs/notebooks/*.ipynb"),
         rules.aggregate.output,
         glob.glob("docs/assets/css/*"),
-        # the code tabs include these files verbatim
+        # the code tabs and the concept map include these files verbatim
         glob.glob("workloads/*/*.py"),
+        glob.glob("pipeline/measure/backends/*.py"),
     output:
         directory("site"),
     log:

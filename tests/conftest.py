@@ -65,6 +65,30 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+CI_SKIP = "skipped under CI=true, where every framework, Playwright and Chromium must be installed: "
+
+
+def _fail_skips_in_ci(report) -> None:
+    """Under CI=true a skip is a failure: a missing framework or browser must turn
+    the run red, not shrink it silently."""
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = CI_SKIP + reason
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_skips_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_skips_in_ci(outcome.get_result())
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
     """The committed docs and results, built strictly into a temporary folder."""

@@ -85,10 +85,11 @@ def main(workload_name: str, framework: str, mode: str, out: str, precision: str
     backend = fw.backend()
     backend.configure(1, 0)
     workload = load_workload(WORKLOADS_DIR / workload_name)
-    problem = workload.neutral().make_problem(0, **workload.profile("smoke")["size"])
+    problem = workload.make_problem(0, **workload.profile("smoke")["size"])
     if precision != "fp32":
         problem = dataclasses.replace(problem, hyper={**problem.hyper, "precision": precision})
     dev = backend.device("cpu")
+    problem.place = lambda array: backend.put(array, dev)  # as the worker hands it over
     impl = workload.implementation(framework)
     if workload.is_training:
         arrays = probe_training(workload, problem, impl, backend, mode, dev)

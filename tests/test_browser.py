@@ -10,10 +10,12 @@ import shutil
 import threading
 
 import pytest
-from conftest import in_ci
+import yaml
+from conftest import ROOT, in_ci
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SITE_NAME = yaml.safe_load((ROOT / "mkdocs.yml").read_text().split("\nnav:")[0])["site_name"]
 if CHROMIUM is None:
     if in_ci():
         raise RuntimeError("CI needs Debian's chromium for the browser tests (apt-get install chromium)")
@@ -70,7 +72,8 @@ def open_page(browser, url, javascript=True):
 def test_page_loads_without_errors(browser, server, path):
     context, page, problems = open_page(browser, f"{server}/{path}")
     try:
-        assert page.title()
+        assert page.title().endswith(SITE_NAME), page.title()
+        assert page.locator("h1").count() >= 1
         assert problems == []
     finally:
         context.close()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.contract
 
 def smoke_problem(workload: str):
     w = WORKLOADS[workload]
-    return w.neutral().make_problem(0, **w.profile("smoke")["size"])
+    return w.make_problem(0, **w.profile("smoke")["size"])
 
 
 @pytest.mark.parametrize("cell", TRAINING_CELLS, ids=cell_id)

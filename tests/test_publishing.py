@@ -87,13 +87,13 @@ def test_publishing_regenerates_the_committed_site_without_a_framework(tmp_path)
     shutil.rmtree(docs / "assets" / "charts")
     steps = [
         ["aggregate", "--data-dir", str(data), "--out-dir", str(data / "tables"),
-         "--publish", ",".join(cfg["publish"])],
+         "--publish", ",".join(cfg["publish"]), "--threshold", str(cfg["comparison"]["threshold"]),
+         "--alpha", str(cfg["comparison"]["alpha"])],
         ["verdicts", "--data-dir", str(data), "--claims", str(data / "claims.yaml"),
          "--out", str(data / "tables" / "verdicts.csv")],
         ["charts", "--tables", str(data / "tables"), "--out-dir", str(docs / "assets" / "charts"),
          "--stamp", str(docs / "assets" / "charts" / "index.txt")],
-        ["pages", "--data-dir", str(data), "--docs-dir", str(docs), "--threshold", str(cfg["comparison"]["threshold"]),
-         "--alpha", str(cfg["comparison"]["alpha"])],
+        ["pages", "--data-dir", str(data), "--docs-dir", str(docs)],
         ["verify", "--data-dir", str(data)],
     ]
     for step in steps:

@@ -164,6 +164,28 @@ def test_an_implementation_that_does_not_parse_is_named_with_its_line(workload_c
         load_workload(workload_copy)
 
 
+@pytest.mark.parametrize("line", ["from pipeline.measure.backends.torch_backend import put",
+                                  "import pipeline.core.registry", "from pipeline import results"])
+def test_a_workload_that_imports_more_than_the_contract_is_refused(workload_copy, line):
+    impl = workload_copy / "torch_impl.py"
+    impl.write_text(f"{line}\n" + impl.read_text())
+    with pytest.raises(WorkloadError, match=r"mlp_copy/torch_impl.py: line 1: imports pipeline\.\S+; a workload "
+                                            r"imports nothing of the pipeline but pipeline.contract"):
+        load_workload(workload_copy)
+
+
+def test_every_workload_imports_only_the_contract_of_the_pipeline():
+    """The committed workloads, file by file (load_workload refuses any other import)."""
+    import ast
+
+    for path in sorted(WORKLOADS_DIR.glob("*/*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pipeline"):
+                assert node.module == "pipeline.contract", f"{path}:{node.lineno}"
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("pipeline") for a in node.names), f"{path}:{node.lineno}"
+
+
 def test_a_workload_py_that_raises_on_import_is_named(workload_copy):
     from pipeline.core.registry import check_deeply
 

@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
-from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING
+from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING, Problem, Used
 from pipeline.core.frameworks import FRAMEWORKS
 
 WORKLOADS_DIR = REPO_ROOT / "workloads"
@@ -70,6 +70,23 @@ class Workload:
         used = [self.folder.parent / name / f for name in self.spec.get("uses", [])
                 for f in (NEUTRAL_FILE, IMPL_FILES[framework])]
         return own + used
+
+    def used(self) -> dict[str, Used]:
+        """The workloads this one ``uses``, as the contract hands them over."""
+        out = {}
+        for name in self.spec.get("uses", []):
+            other = load_workload(self.folder.parent / name)
+            out[name] = Used(make_problem=other.make_problem, implementation=other.implementation)
+        return out
+
+    def make_problem(self, seed: int, **size) -> Problem:
+        """``make_problem`` of ``workload.py``, handed the used workloads where the
+        workload declares some, with ``neutral`` set for the implementations."""
+        neutral = self.neutral()
+        used = self.used()
+        problem = neutral.make_problem(seed, **size, **({"used": used} if used else {}))
+        problem.neutral = neutral
+        return problem
 
     def neutral(self) -> ModuleType:
         return _load_module(self.name, "workload", self.folder / NEUTRAL_FILE)
@@ -126,6 +143,7 @@ def load_workload(folder: Path) -> Workload:
             tree = ast.parse(text, filename=str(path))
         except SyntaxError as err:
             raise WorkloadError(f"{path}: line {err.lineno}: does not parse: {err.msg}") from None
+        _only_the_contract(path, tree)
         wanted = "make_problem" if path.name == NEUTRAL_FILE else "build"
         if not any(isinstance(node, ast.FunctionDef) and node.name == wanted for node in tree.body):
             raise WorkloadError(f"{path}: defines no {wanted}()")
@@ -133,6 +151,22 @@ def load_workload(folder: Path) -> Workload:
         if not (folder.parent / name / DECLARATION_FILE).is_file():
             raise WorkloadError(f"{decl}: field uses: no workload folder named {name!r} beside {folder.name}")
     return Workload(name=folder.name, folder=folder, spec=spec)
+
+
+def _only_the_contract(path: Path, tree: ast.Module) -> None:
+    """A workload imports nothing of the pipeline but the contract: what it needs
+    (placement, its own neutral module, the workloads it uses) is handed over."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module] if node.module != "pipeline" else [f"pipeline.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] == "pipeline" and name != "pipeline.contract":
+                raise WorkloadError(f"{path}: line {node.lineno}: imports {name}; a workload imports nothing "
+                                    f"of the pipeline but pipeline.contract, which hands over what it needs")
 
 
 def check_deeply(workload: Workload, options: dict | None = None) -> list[str]:
@@ -149,7 +183,8 @@ def check_deeply(workload: Workload, options: dict | None = None) -> list[str]:
     problems = []
     for profile, spec in workload.spec["profiles"].items():
         try:
-            inspect.signature(make_problem).bind(0, **{**spec["size"], **(options or {})})
+            used = {"used": {}} if workload.spec.get("uses") else {}
+            inspect.signature(make_problem).bind(0, **{**spec["size"], **(options or {})}, **used)
         except TypeError as err:
             problems.append(f"{decl}: field profiles.{profile}.size: make_problem() does not take it: {err}")
     return problems

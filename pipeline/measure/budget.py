@@ -107,7 +107,7 @@ def items(workload: Workload, profile: str) -> list[Item]:
     spec = workload.profile(profile)
     plan = spec["timing"]
     try:
-        problem = workload.neutral().make_problem(0, **spec["size"])
+        problem = workload.make_problem(0, **spec["size"])
     except (TypeError, ValueError) as err:
         raise WorkloadError(f"{workload.folder / DECLARATION_FILE}: field profiles.{profile}.size: "
                             f"make_problem() refused it: {err}") from None

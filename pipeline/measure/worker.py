@@ -32,7 +32,7 @@ def measure(args: dict) -> dict:
     applied["framework"] = backend.configure(args["threads"], args["seed"])
     workload = load_workload(Path(args["workload_dir"]))
     size = {**workload.profile(args["profile"])["size"], **(args.get("options") or {})}
-    problem = workload.neutral().make_problem(args["seed"], **size)
+    problem = workload.make_problem(args["seed"], **size)
 
     kind = args["device"]
     if kind == "auto":
@@ -49,6 +49,7 @@ def measure(args: dict) -> dict:
                       native=hardware.native_precisions(kind, backend.bf16_supported(dev)),
                       plan=dict(workload.profile(args["profile"])["timing"]), warm_cache=applied["warm_cache"],
                       evidence_steps=int(workload.spec["tolerance"].get("equivalence_steps", 5)))
+    problem.place = session.put  # the contract's placement, as the protocols place batches
     protocol = training if workload.is_training else operations
     try:
         outcome = protocol.measure(session, workload, problem, workload.implementation(fw.name), args["mode"])

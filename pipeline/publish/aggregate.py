@@ -208,14 +208,52 @@ def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
     return out
 
 
-def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+def machines(found: list[dict]) -> list[dict]:
+    """One entry per machine with results (of any profile): hardware, versions,
+    knobs, dates, the commits measured."""
+    by_machine: dict[str, list[dict]] = {}
+    for r in found:
+        by_machine.setdefault(r["machine_id"], []).append(r)
+    out = []
+    for machine_id, rs in sorted(by_machine.items()):
+        latest = max(rs, key=lambda r: r["provenance"]["recorded_at"])
+        ok = [r for r in rs if r["status"] == "ok"]
+        knobs = {f"{r['framework']}": r["knobs"] for r in sorted(ok, key=lambda r: r["framework"])}
+        devices = sorted({f"{r['device']['kind']}: {r['device']['name']}" for r in ok if r.get("device")})
+        git = sorted({(r["provenance"]["git"]["sha"] or "unknown")[:10]
+                      + (" (dirty)" if r["provenance"]["git"]["dirty"] else "") for r in rs})
+        out.append({
+            "id": machine_id,
+            "hardware": latest["provenance"].get("hardware", {}),
+            "python": latest["provenance"].get("python"),
+            "platform": latest["provenance"].get("platform"),
+            "versions": {k: v for k, v in sorted(latest["provenance"]["versions"].items()) if v},
+            "profiles": sorted({r["profile"] for r in rs}),
+            "first": min(r["provenance"]["recorded_at"] for r in rs),
+            "last": latest["provenance"]["recorded_at"],
+            "cells": len(rs),
+            "ok": len(ok),
+            "knobs": knobs,
+            "devices": devices,
+            "git": git,
+        })
+    return out
+
+
+def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
+              comparison: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Tables of the published results: per machine, those of the first profile of
-    ``publish`` (the config's) it has; results of other profiles stay stored."""
+    ``publish`` (the config's) it has; results of other profiles stay stored.
+    ``comparison``: the config's threshold and alpha for the worded comparisons."""
+    from pipeline.publish.compare import derived_tables
+
     found, refused = results.load_all(data_dir)
-    if publish is None:
+    if publish is None or comparison is None:
         from pipeline.core.config import load
 
-        publish = load()["publish"]
+        publish = load()["publish"] if publish is None else publish
+        comparison = load()["comparison"] if comparison is None else comparison
+    everything = found
     found, _ = results.published(found, publish)
     tables = build_tables(found)
     impossible = over_ceiling(tables["cells"], Path(data_dir))
@@ -223,11 +261,15 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None) -
         refused = refused + sorted(impossible.values())
         found = [r for r in found if (r["machine_id"], r["workload"], r["framework"], r["mode"]) not in impossible]
         tables = build_tables(found)
+    tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"]))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         results.replace_file(out_dir / f"{name}.csv", table.to_csv(index=False))
     results.replace_file(out_dir / "refused.json", json.dumps(refused, indent=1) + "\n")
+    results.replace_file(out_dir / "machines.json", json.dumps(machines(everything), indent=1) + "\n")
+    timer_checks = [json.loads(p.read_text()) for p in sorted((Path(data_dir) / "timer_check").glob("*.json"))]
+    results.replace_file(out_dir / "timer_checks.json", json.dumps(timer_checks, indent=1) + "\n")
     return tables["cells"], refused
 
 
@@ -241,6 +283,10 @@ def _read(path: Path) -> pd.DataFrame:
 def read_tables(tables_dir: Path) -> dict:
     """The tables ``aggregate`` wrote, plus ``refused`` (a list of messages)."""
     tables_dir = Path(tables_dir)
-    tables = {name: _read(tables_dir / f"{name}.csv") for name in ("cells", "samples", "cases", "ceilings")}
+    tables = {name: _read(tables_dir / f"{name}.csv")
+              for name in ("cells", "samples", "cases", "ceilings", "comparisons", "break_even")}
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
+    for name in ("machines", "timer_checks"):
+        path = tables_dir / f"{name}.json"
+        tables[name] = json.loads(path.read_text()) if path.is_file() else []
     return tables

@@ -1,5 +1,7 @@
 """Comparisons the site states in words, derived from the tables: which cell is
-faster than which (only where significant), and when compiling pays off."""
+faster than which (only where significant), and when compiling pays off. Written
+as tables by ``aggregate`` (``comparisons.csv``, ``break_even.csv``), so a reader
+can download them and pages only render them."""
 
 from __future__ import annotations
 
@@ -92,3 +94,26 @@ def break_even(cells: pd.DataFrame) -> list[dict]:
                 row.update(break_even_steps=1 + math.ceil(extra / gain), note="")
         out.append(row)
     return out
+
+
+COMPARISON_COLUMNS = ["machine_id", "workload", "kind", "a", "b", "ratio", "ci_low", "ci_high", "p_value",
+                      "verdict", "threshold", "alpha", "sentence"]
+BREAK_EVEN_COLUMNS = ["machine_id", "workload", "cell", "first_step_s", "step_s", "compilations", "recompilations",
+                      "eager_cell", "eager_first_step_s", "eager_step_s", "break_even_steps", "note"]
+
+
+def derived_tables(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float,
+                   alpha: float) -> dict[str, pd.DataFrame]:
+    """``comparisons`` and ``break_even`` for every training workload on every machine."""
+    compared, even = [], []
+    if not cells.empty and "train_throughput.median" in cells:
+        for (machine_id, workload), group in cells.groupby(["machine_id", "workload"], sort=True):
+            if not group["train_throughput.median"].notna().any():
+                continue  # an operations workload, or no successful training cell
+            theirs = samples[(samples["machine_id"] == machine_id) & (samples["workload"] == workload)]
+            where = {"machine_id": machine_id, "workload": workload}
+            compared += [{**where, **row} for row in comparisons(group, theirs, threshold, alpha)]
+            if {"time_to_first_step", "train_step_time"} <= set(group.columns):
+                even += [{**where, **row} for row in break_even(group)]
+    return {"comparisons": pd.DataFrame(compared, columns=COMPARISON_COLUMNS),
+            "break_even": pd.DataFrame(even, columns=BREAK_EVEN_COLUMNS)}

@@ -24,7 +24,6 @@ from pipeline.core.registry import discover
 from pipeline.publish import escaping
 from pipeline.publish.aggregate import read_tables
 from pipeline.publish.charts import SAMPLED, chart_stem
-from pipeline.publish.compare import break_even, comparisons
 from pipeline.publish.formats import fmt, fmt_bytes, fmt_si
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -69,42 +68,6 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def machines(data_dir: Path) -> list[dict]:
-    """One entry per machine with results: hardware, versions, knobs, dates."""
-    found, _ = results.load_all(data_dir)
-    by_machine: dict[str, list[dict]] = {}
-    for r in found:
-        by_machine.setdefault(r["machine_id"], []).append(r)
-    out = []
-    for machine_id, rs in sorted(by_machine.items()):
-        latest = max(rs, key=lambda r: r["provenance"]["recorded_at"])
-        ok = [r for r in rs if r["status"] == "ok"]
-        knobs = {f"{r['framework']}": r["knobs"] for r in sorted(ok, key=lambda r: r["framework"])}
-        devices = sorted({f"{r['device']['kind']}: {r['device']['name']}" for r in ok if r.get("device")})
-        git = sorted({(r["provenance"]["git"]["sha"] or "unknown")[:10]
-                      + (" (dirty)" if r["provenance"]["git"]["dirty"] else "") for r in rs})
-        out.append({
-            "id": machine_id,
-            "hardware": latest["provenance"]["hardware"],
-            "python": latest["provenance"]["python"],
-            "platform": latest["provenance"]["platform"],
-            "versions": {k: v for k, v in sorted(latest["provenance"]["versions"].items()) if v},
-            "profiles": sorted({r["profile"] for r in rs}),
-            "first": min(r["provenance"]["recorded_at"] for r in rs),
-            "last": latest["provenance"]["recorded_at"],
-            "cells": len(rs),
-            "ok": len(ok),
-            "knobs": knobs,
-            "devices": devices,
-            "git": git,
-        })
-    return out
-
-
-def timer_reports(data_dir: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((data_dir / "timer_check").glob("*.json"))]
-
-
 def _rows(frame: pd.DataFrame) -> list[dict]:
     """Records with NaN turned into None, so templates test ``is none`` only."""
     return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
@@ -133,12 +96,17 @@ def ceiling_for(ceilings: pd.DataFrame, machine_id: str) -> dict:
     return {r["precision"]: r for r in mine.to_dict("records")}
 
 
-def workload_context(workload, tables: dict, docs_dir: Path, threshold: float, alpha: float) -> dict:
-    cells, samples = tables["cells"], tables["samples"]
+def _of(table: pd.DataFrame, workload: str, machine_id: str) -> list[dict]:
+    if table.empty:
+        return []
+    return _rows(table[(table["workload"] == workload) & (table["machine_id"] == machine_id)])
+
+
+def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
+    cells = tables["cells"]
     mine = cells[cells["workload"] == workload.name] if not cells.empty else cells
     sections = []
     for machine_id, group in (mine.groupby("machine_id") if not mine.empty else []):
-        theirs = samples[(samples["workload"] == workload.name) & (samples["machine_id"] == machine_id)]
         charts = []
         for metric, title in METRIC_TITLES.items():
             html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, title)
@@ -150,8 +118,8 @@ def workload_context(workload, tables: dict, docs_dir: Path, threshold: float, a
             "profiles": sorted(group["profile"].unique()),
             "rows": _rows(group.sort_values("order")),
             "charts": charts,
-            "comparisons": comparisons(group, theirs, threshold, alpha) if training else [],
-            "break_even": break_even(group) if training else [],
+            "comparisons": _of(tables["comparisons"], workload.name, machine_id),
+            "break_even": _of(tables["break_even"], workload.name, machine_id),
             "cases": case_sections(workload, tables["cases"], machine_id),
             "ceiling": ceiling_for(tables["ceilings"], machine_id),
             "bf16": training and "train_throughput_bf16.median" in group and bool(
@@ -172,12 +140,12 @@ def workload_context(workload, tables: dict, docs_dir: Path, threshold: float, a
     }
 
 
-def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: float = 0.05) -> list[Path]:
+def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
     tables = read_tables(Path(data_dir) / "tables")
     refused = tables["refused"]
     env = _env()
     workloads = discover()
-    machine_list = machines(Path(data_dir))
+    machine_list = tables["machines"]
     written = []
 
     def emit(rel: str, template: str, **context) -> None:
@@ -189,12 +157,12 @@ def write_pages(data_dir: Path, docs_dir: Path, threshold: float = 1.1, alpha: f
 
     for workload in workloads.values():
         emit(f"workloads/{workload.name}.md", "workload.md.j2",
-             **workload_context(workload, tables, docs_dir, threshold, alpha))
+             **workload_context(workload, tables, docs_dir))
     emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
     emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused)
     # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
     emit("generated/knobs.md", "knobs.md.j2", machines=machine_list)
-    emit("generated/timer_check.md", "timer_check.md.j2", reports=timer_reports(Path(data_dir)))
+    emit("generated/timer_check.md", "timer_check.md.j2", reports=tables["timer_checks"])
 
     headline = None
     if machine_list and workloads:

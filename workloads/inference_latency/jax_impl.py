@@ -20,10 +20,6 @@ from pathlib import Path
 
 import jax
 
-from pipeline.core.registry import load_workload
-from pipeline.measure.backends.jax_backend import put
-
-NEUTRAL = load_workload(Path(__file__).resolve().parent).neutral()
 MODE = "jit"  # JAX's only mode: training, serving and exports all run here
 
 
@@ -38,16 +34,16 @@ class Bench:
     def model(self, net: str):
         """Built, trained and cached on first use, so a case only pays for its net."""
         if net not in self.models:
-            self.models[net] = NEUTRAL.served_model(self.problem, net, "jax", MODE, MODE, self.device)
+            self.models[net] = self.problem.neutral.served_model(self.problem, net, "jax", MODE, MODE, self.device)
         return self.models[net]
 
     def operation(self, case: str):
         spec = self.problem.hyper["cases"][case]
-        if spec["kind"] == NEUTRAL.LITERT:
+        if spec["kind"] == self.problem.neutral.LITERT:
             raise NotImplementedError("no LiteRT/TFLite exporter in JAX (the converter is TensorFlow's)")
         model = self.model(spec["net"])
-        x = put(self.problem.data[f"{spec['net']}_b{spec['batch']}"], self.device)
-        if spec["kind"] == NEUTRAL.SERVE:
+        x = self.problem.place(self.problem.data[f"{spec['net']}_b{spec['batch']}"])
+        if spec["kind"] == self.problem.neutral.SERVE:
             return lambda: model.predict(x)
         return self.export(spec["net"], model, x)
 

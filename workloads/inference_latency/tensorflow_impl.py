@@ -22,10 +22,6 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from pipeline.core.registry import load_workload
-from pipeline.measure.backends.tensorflow_backend import put
-
-NEUTRAL = load_workload(Path(__file__).resolve().parent).neutral()
 TRAIN_MODE = "eager"  # also the mode whose cell measures the exported artefacts
 SIGNATURE = "serving_default"
 
@@ -72,22 +68,23 @@ class Bench:
     def model(self, net: str):
         """Built, trained and cached on first use, so a case only pays for its net."""
         if net not in self.models:
-            model = NEUTRAL.served_model(self.problem, net, "tensorflow", TRAIN_MODE, self.mode, self.device)
+            model = self.problem.neutral.served_model(self.problem, net, "tensorflow", TRAIN_MODE, self.mode,
+                                                      self.device)
             self.models[net] = model
             self.functions[net] = model.predict
         return self.models[net]
 
     def operation(self, case: str):
         spec = self.problem.hyper["cases"][case]
-        if spec["kind"] != NEUTRAL.SERVE and self.mode != TRAIN_MODE:
+        if spec["kind"] != self.problem.neutral.SERVE and self.mode != TRAIN_MODE:
             raise NotImplementedError(f"exported models are measured in the {TRAIN_MODE} cell")
         model = self.model(spec["net"])
-        x = put(self.problem.data[f"{spec['net']}_b{spec['batch']}"], self.device)
-        if spec["kind"] == NEUTRAL.SERVE:
+        x = self.problem.place(self.problem.data[f"{spec['net']}_b{spec['batch']}"])
+        if spec["kind"] == self.problem.neutral.SERVE:
             return lambda: model.predict(x)
         # cnn_cifar and transformer_lm keep their Keras network in ``.net``
         module = Serving(model.net, tf.TensorSpec(x.shape, x.dtype))
-        if spec["kind"] == NEUTRAL.EXPORT:
+        if spec["kind"] == self.problem.neutral.EXPORT:
             return self.saved_model(spec["net"], module, x)
         return self.litert(spec["net"], module, x)
 

@@ -14,10 +14,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from pipeline.core.registry import load_workload
-from pipeline.measure.backends.torch_backend import put
-
-NEUTRAL = load_workload(Path(__file__).resolve().parent).neutral()
 TRAIN_MODE = "eager"  # also the mode whose cell measures the exported artefacts
 
 
@@ -46,25 +42,25 @@ class Bench:
     def model(self, net: str):
         """Built, trained and cached on first use, so a case only pays for its net."""
         if net not in self.models:
-            self.models[net] = NEUTRAL.served_model(self.problem, net, "torch", TRAIN_MODE, self.mode,
+            self.models[net] = self.problem.neutral.served_model(self.problem, net, "torch", TRAIN_MODE, self.mode,
                                                     self.device)
         return self.models[net]
 
     def request(self, spec: dict) -> torch.Tensor:
-        x = put(self.problem.data[f"{spec['net']}_b{spec['batch']}"], self.device)
+        x = self.problem.place(self.problem.data[f"{spec['net']}_b{spec['batch']}"])
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # the copy stays out of the first call
         return x
 
     def operation(self, case: str):
         spec = self.problem.hyper["cases"][case]
-        if spec["kind"] == NEUTRAL.LITERT:
+        if spec["kind"] == self.problem.neutral.LITERT:
             raise NotImplementedError("no LiteRT/TFLite exporter in PyTorch (the converter is TensorFlow's)")
-        if spec["kind"] == NEUTRAL.EXPORT and self.mode != TRAIN_MODE:
+        if spec["kind"] == self.problem.neutral.EXPORT and self.mode != TRAIN_MODE:
             raise NotImplementedError(f"exported models are measured in the {TRAIN_MODE} cell")
         model = self.model(spec["net"])
         x = self.request(spec)
-        if spec["kind"] == NEUTRAL.SERVE:
+        if spec["kind"] == self.problem.neutral.SERVE:
             return lambda: model.predict(x)
         return self.export(spec["net"], model, x)
 

@@ -41,18 +41,13 @@ import dataclasses
 
 import numpy as np
 
-from pipeline.contract import Case, Problem
-from pipeline.core.registry import WORKLOADS_DIR, load_workload
+from pipeline.contract import Case, Problem, Used
 
 #: The served networks: short name -> the workload that defines and trains it.
 NETS = {"cnn": "cnn_cifar", "lm": "transformer_lm"}
 EXPORT = "export"
 LITERT = "litert"
 SERVE = "serve"
-
-
-def sub_workload(net: str):
-    return load_workload(WORKLOADS_DIR / NETS[net])
 
 
 def case_table(batch: int) -> dict[str, dict]:
@@ -77,13 +72,13 @@ def _description(spec: dict, sub: Problem) -> str:
     return head[spec["kind"]]
 
 
-def make_problem(seed: int, cnn: dict, lm: dict, train_steps: int, batch: int,
+def make_problem(seed: int, cnn: dict, lm: dict, train_steps: int, batch: int, used: dict[str, Used],
                  batch_repeat: int = 1) -> Problem:
     """``cnn``/``lm``: keyword arguments of cnn_cifar's and transformer_lm's
     make_problem; ``train_steps``: training steps before serving; ``batch``: the
-    served batch of the throughput cases, timed ``batch_repeat`` calls per sample."""
-    subs = {net: sub_workload(net).neutral().make_problem(seed, **size)
-            for net, size in (("cnn", cnn), ("lm", lm))}
+    served batch of the throughput cases, timed ``batch_repeat`` calls per sample;
+    ``used``: those two workloads, handed over by the harness (``uses:``)."""
+    subs = {net: used[NETS[net]].make_problem(seed, **size) for net, size in (("cnn", cnn), ("lm", lm))}
     for net, sub in subs.items():
         if len(sub.eval_x) < batch:
             raise ValueError(f"{net}: {len(sub.eval_x)} held-out examples, fewer than the served batch {batch}")
@@ -114,25 +109,24 @@ def make_problem(seed: int, cnn: dict, lm: dict, train_steps: int, batch: int,
         reference=None,  # cross-framework agreement only (the tests compare with torch eager)
         hyper={"nets": subs, "cases": table, "train_steps": train_steps, "batch": batch},
         facts=facts,
+        used=used,
     )
 
 
 def served_model(problem: Problem, net: str, framework: str, train_mode: str, mode: str, device):
     """The ``net`` model of ``framework`` in ``mode``, trained ``train_steps`` steps.
 
-    Framework-neutral: it only calls the other workload's implementation through the
-    contract, and places batches with the harness' own ``put``. Training happens in
-    ``train_mode`` (the framework's cheapest); another serving mode gets a model
-    built from the trained weights in the canonical layout."""
-    from pipeline.core.frameworks import get
-
-    put = get(framework).backend().put
+    Framework-neutral: it calls the other workload's implementation, as the contract
+    hands it over, and places batches with the contract's ``problem.place``, as the
+    harness places training batches. Training happens in ``train_mode`` (the
+    framework's cheapest); another serving mode gets a model built from the trained
+    weights in the canonical layout."""
     sub = problem.hyper["nets"][net]
-    impl = sub_workload(net).implementation(framework)
+    impl = problem.used[NETS[net]].implementation(framework)
     model = impl.build(sub, train_mode, device)
     for i in range(problem.hyper["train_steps"]):
         batch = sub.train_batches[i % len(sub.train_batches)]
-        model.train_step(*(put(a, device) for a in batch))
+        model.train_step(*(problem.place(a) for a in batch))
     if mode != train_mode:
         trained = dataclasses.replace(sub, init_weights=model.weights())
         model = impl.build(trained, mode, device)
