@@ -275,6 +275,15 @@ def cmd_verdicts(ns) -> int:
     return 0
 
 
+def cmd_guide(ns) -> int:
+    """Score every decision-guide scenario on every machine (a table the guide page renders)."""
+    from pipeline.publish import guide
+
+    evaluated = guide.write(Path(ns.data_dir), Path(ns.out))
+    print(f"{len(evaluated)} scenario(s) scored -> {ns.out}")
+    return 0
+
+
 def cmd_ergonomics(ns) -> int:
     """Lines of code and distinct framework APIs per workload and framework (a table)."""
     from pipeline.publish import ergonomics
@@ -391,6 +400,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--claims", default="site_data/claims.yaml")
     sp.add_argument("--out", default="site_data/tables/verdicts.csv")
 
+    sp = sub.add_parser("guide", help=cmd_guide.__doc__)
+    sp.add_argument("--data-dir", default="site_data")
+    sp.add_argument("--out", default="site_data/tables/guide.json")
+
     sp = sub.add_parser("ergonomics", help=cmd_ergonomics.__doc__)
     sp.add_argument("--out", default=None, help="also write the table as CSV")
     return p
@@ -400,7 +413,8 @@ COMMANDS = {
     "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run, "merge": cmd_merge,
     "timer-check": cmd_timer_check, "run-suite": cmd_run_suite, "budget": cmd_budget, "verify": cmd_verify,
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
-    "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "ergonomics": cmd_ergonomics,
+    "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "guide": cmd_guide,
+    "ergonomics": cmd_ergonomics,
 }
 
 

@@ -46,17 +46,45 @@ rule verdicts:
         " > {log} 2>&1"
 
 
+rule ergonomics:
+    input:
+        glob.glob("workloads/*/*.py"),
+    output:
+        touch("build/stamps/ergonomics.done"),
+    log:
+        "logs/ergonomics.log",
+    shell:
+        "{PY} -m pipeline ergonomics --out {DATA}/tables/ergonomics.csv > {log} 2>&1"
+
+
+rule guide:
+    input:
+        rules.aggregate.output,
+        rules.ergonomics.output,
+        ecosystem_files(),
+        f"{DATA}/claims.yaml",
+        f"{DATA}/scenarios.yaml",
+    output:
+        touch("build/stamps/guide.done"),
+    log:
+        "logs/guide.log",
+    shell:
+        "{PY} -m pipeline guide --data-dir {DATA} --out {DATA}/tables/guide.json > {log} 2>&1"
+
+
 rule pages:
     input:
         rules.aggregate.output,
         rules.charts.output,
         rules.verdicts.output,
+        rules.ergonomics.output,
+        rules.guide.output,
         ecosystem_files(),
         ALL_WORKLOADS,
         f"{DATA}/claims.yaml",
         f"{DATA}/scenarios.yaml",
         glob.glob("pipeline/publish/templates/*.j2"),
-        # the concept map and ergonomics pages read the implementation files and backends
+        # the concept map shows code of the implementation files and backends
         glob.glob("workloads/*/*.py"),
         glob.glob("pipeline/measure/backends/*.py"),
         glob.glob("docs/notebooks/*.ipynb"),

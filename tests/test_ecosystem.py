@@ -279,13 +279,13 @@ def test_load_refuses(tmp_path, framework, figure, entry, message):
     path = write_snapshot(tmp_path, {framework: {figure: entry}})
     with pytest.raises(SnapshotError) as err:
         snapshot.load(path)
-    assert str(err.value).startswith(f"{path}: {message}")
+    assert str(err.value).startswith(f"{path}: field {message}")
 
 
 def test_load_refuses_corrupt_json(tmp_path):
     path = tmp_path / "snapshot.json"
     path.write_text('{"schema_version": 1, "frameworks": {')
-    with pytest.raises(SnapshotError, match=f"^{path}: \\(top level\\): not a readable JSON snapshot"):
+    with pytest.raises(SnapshotError, match=f"^{path}: field \\(top level\\): not a readable JSON snapshot"):
         snapshot.load(path)
 
 
@@ -416,6 +416,6 @@ def test_measure_an_installed_distribution(tmp_path):
 def test_live_write_refuses_a_snapshot_figure(tmp_path):
     doc = live.measure(runs=1, targets={"fake": live.Target("fake", (("no-such-distribution-xyz",),), "x")})
     doc["frameworks"]["fake"]["figures"]["github_stars"] = {"value": 1}
-    with pytest.raises(live.LiveError, match="frameworks.fake.figures.github_stars: not a live figure"):
+    with pytest.raises(live.LiveError, match="field frameworks.fake.figures.github_stars: not a live figure"):
         live.write(tmp_path / "live.json", doc)
     assert not (tmp_path / "live.json").exists()

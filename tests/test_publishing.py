@@ -91,6 +91,8 @@ def test_publishing_regenerates_the_committed_site_without_a_framework(tmp_path)
          "--alpha", str(cfg["comparison"]["alpha"])],
         ["verdicts", "--data-dir", str(data), "--claims", str(data / "claims.yaml"),
          "--out", str(data / "tables" / "verdicts.csv")],
+        ["ergonomics", "--out", str(data / "tables" / "ergonomics.csv")],
+        ["guide", "--data-dir", str(data), "--out", str(data / "tables" / "guide.json")],
         ["charts", "--tables", str(data / "tables"), "--out-dir", str(docs / "assets" / "charts"),
          "--stamp", str(docs / "assets" / "charts" / "index.txt")],
         ["pages", "--data-dir", str(data), "--docs-dir", str(docs)],

@@ -12,10 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from pipeline import REPO_ROOT
+from pipeline.core import validation
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import Workload, discover
 
@@ -58,14 +58,7 @@ def _coerce_command_line_values(config: dict) -> None:
 
 def validate(config: dict, source: str = str(CONFIG_PATH)) -> None:
     _coerce_command_line_values(config)
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(config), key=str)
-    if errors:
-        lines = []
-        for e in errors:
-            field = ".".join(str(p) for p in e.absolute_path) or "(top level)"
-            lines.append(f"{source}: field {field}: {e.message}")
-        raise ConfigError("\n".join(lines))
+    validation.check(config, SCHEMA_PATH, source, ConfigError)
 
 
 def threads(config: dict) -> int:

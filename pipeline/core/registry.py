@@ -9,18 +9,16 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
-import json
 import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-import jsonschema
 import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING, Problem, Used
+from pipeline.core import validation
 from pipeline.core.frameworks import FRAMEWORKS
 
 WORKLOADS_DIR = REPO_ROOT / "workloads"
@@ -106,15 +104,6 @@ def _load_module(workload: str, stem: str, path: Path) -> ModuleType:
     return module
 
 
-@cache
-def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
-
-
-def _field(error: jsonschema.ValidationError) -> str:
-    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
-
-
 def load_workload(folder: Path) -> Workload:
     """Validate one workload folder; raise WorkloadError naming the file and field."""
     decl = folder / DECLARATION_FILE
@@ -126,10 +115,7 @@ def load_workload(folder: Path) -> Workload:
         raise WorkloadError(f"{decl}: not valid YAML: {err}") from None
     if not isinstance(spec, dict):
         raise WorkloadError(f"{decl}: (top level): expected a mapping, got {type(spec).__name__}")
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(spec), key=str)
-    if errors:
-        lines = [f"{decl}: field {_field(e)}: {e.message}" for e in errors]
-        raise WorkloadError("\n".join(lines))
+    validation.check(spec, SCHEMA_PATH, decl, WorkloadError)
     neutral = folder / NEUTRAL_FILE
     if not neutral.is_file():
         raise WorkloadError(f"{neutral}: missing (see the contract in pipeline/contract.py)")

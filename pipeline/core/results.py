@@ -11,23 +11,16 @@ import json
 import math
 import os
 import tempfile
-from functools import cache
 from pathlib import Path
 
-import jsonschema
-
 from pipeline import SCHEMAS
+from pipeline.core import validation
 
 SCHEMA_PATH = SCHEMAS / "result.schema.json"
 
 
 class ResultError(ValueError):
     """A result file that cannot be used; the message names the file and field."""
-
-
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
 #: the profile whose results are named plainly; a result of any other profile
@@ -57,12 +50,7 @@ def published(found: list[dict], publish: list[str]) -> tuple[list[dict], list[d
 
 
 def validate(result: dict, source: str) -> None:
-    errors = sorted(_validator().iter_errors(result), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        field = ".".join(str(p) for p in e.absolute_path) or "(top level)"
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ResultError(f"{source}: field {field}: {e.message}{more}")
+    validation.check(result, SCHEMA_PATH, source, ResultError)
 
 
 #: what a metric's unit allows: (lowest, highest, lowest allowed itself). A rate

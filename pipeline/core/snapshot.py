@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from functools import cache
 from pathlib import Path
 
-import jsonschema
-
 from pipeline import REPO_ROOT, SCHEMAS
+from pipeline.core import validation
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 
@@ -33,11 +31,6 @@ DATE_FIGURES = ("latest_release_date",)
 
 class SnapshotError(ValueError):
     """A snapshot that cannot be used; the message names the file and the field."""
-
-
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
 def _real_date(text: str) -> bool:
@@ -56,16 +49,12 @@ def validate(doc: object, source: str) -> None:
     without copying the catalogue: known frameworks and figures, value types by
     figure, and dates that exist (the schema's pattern lets 2026-02-30 through).
     """
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        field = ".".join(str(p) for p in errors[0].absolute_path) or "(top level)"
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise SnapshotError(f"{source}: {field}: {errors[0].message}{more}")
+    validation.check(doc, SCHEMA_PATH, source, SnapshotError)
     for name, figures in doc["frameworks"].items():
         if name not in FRAMEWORKS:
-            raise SnapshotError(f"{source}: frameworks.{name}: unknown framework; known: {', '.join(FRAMEWORKS)}")
+            raise SnapshotError(f"{source}: field frameworks.{name}: unknown framework; known: {', '.join(FRAMEWORKS)}")
         for fig_name, fig in figures.items():
-            where = f"{source}: frameworks.{name}.{fig_name}"
+            where = f"{source}: field frameworks.{name}.{fig_name}"
             figure = FIGURES.get(fig_name)
             if figure is None:
                 raise SnapshotError(f"{where}: unknown figure")
@@ -91,7 +80,7 @@ def load(path: Path = SNAPSHOT_PATH) -> dict:
     try:
         doc = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise SnapshotError(f"{path}: (top level): not a readable JSON snapshot: {err}") from None
+        raise SnapshotError(f"{path}: field (top level): not a readable JSON snapshot: {err}") from None
     validate(doc, str(path))
     return doc
 

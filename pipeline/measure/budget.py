@@ -22,18 +22,16 @@ the date it was read):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import statistics
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.contract import DECLARATION_FILE
+from pipeline.core import validation
 from pipeline.core.config import Cell
 from pipeline.core.registry import Workload, WorkloadError
 
@@ -50,11 +48,6 @@ class AcceleratorError(ValueError):
     """An accelerator table that cannot be used; the message names file and field."""
 
 
-@cache
-def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
-
-
 def load_accelerators(path: Path = ACCELERATORS_PATH) -> dict:
     """The peaks table, validated: every figure has a value, a unit, an http(s)
     source and the date it was read."""
@@ -67,11 +60,7 @@ def load_accelerators(path: Path = ACCELERATORS_PATH) -> dict:
         for figure in ((acc or {}).get("figures") or {}).values():
             if isinstance(figure, dict) and isinstance(figure.get("read"), dt.date):
                 figure["read"] = figure["read"].isoformat()
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc), key=str)
-    if errors:
-        e = errors[0]
-        field = ".".join(str(p) for p in e.absolute_path) or "(top level)"
-        raise AcceleratorError(f"{path}: field {field}: {e.message}")
+    validation.check(doc, SCHEMA_PATH, path, AcceleratorError)
     return doc["accelerators"]
 
 

@@ -11,7 +11,6 @@ figures marked ``installed: false``, never an invented number.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import platform
 import re
@@ -23,14 +22,13 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
-import jsonschema
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pipeline import REPO_ROOT, SCHEMAS
+from pipeline.core import validation
 from pipeline.core.ecosystem import FIGURES, LIVE_FIGURES
 from pipeline.core.results import write_atomic
 from pipeline.measure.hardware import machine_id
@@ -263,20 +261,12 @@ def measure(runs: int = 7, targets: dict[str, Target] | None = None, lookup: Loo
     }
 
 
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
-
-
 def validate(doc: dict, source: str) -> None:
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        field = ".".join(str(p) for p in errors[0].absolute_path) or "(top level)"
-        raise LiveError(f"{source}: {field}: {errors[0].message}")
+    validation.check(doc, SCHEMA_PATH, source, LiveError)
     for name, fw in doc["frameworks"].items():
         for fig in fw["figures"]:
             if FIGURES.get(fig) is None or FIGURES[fig].kind != "live":
-                raise LiveError(f"{source}: frameworks.{name}.figures.{fig}: not a live figure")
+                raise LiveError(f"{source}: field frameworks.{name}.figures.{fig}: not a live figure")
 
 
 def write(path: Path, doc: dict) -> None:

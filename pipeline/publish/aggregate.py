@@ -284,9 +284,9 @@ def read_tables(tables_dir: Path) -> dict:
     """The tables ``aggregate`` wrote, plus ``refused`` (a list of messages)."""
     tables_dir = Path(tables_dir)
     tables = {name: _read(tables_dir / f"{name}.csv")
-              for name in ("cells", "samples", "cases", "ceilings", "comparisons", "break_even")}
+              for name in ("cells", "samples", "cases", "ceilings", "comparisons", "break_even", "ergonomics")}
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
-    for name in ("machines", "timer_checks"):
+    for name in ("machines", "timer_checks", "guide"):
         path = tables_dir / f"{name}.json"
         tables[name] = json.loads(path.read_text()) if path.is_file() else []
     return tables

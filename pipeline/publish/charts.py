@@ -9,13 +9,22 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
+from pipeline.core import catalogue
 from pipeline.core.frameworks import FRAMEWORKS
 
 COLORS = {"torch": "#ee4c2c", "tensorflow": "#ff8f00", "jax": "#2a56c6", "keras": "#7b1fa2"}
+
+
+def _title(metric: str, unit: str) -> str:
+    m = catalogue.TRAINING[metric]
+    return f"{m.title} ({unit}, {m.better} is better)"
+
+
+#: charted sampled metrics and their titles ({unit}: what the workload counts per second)
 SAMPLED = {
-    "train_throughput": "Training throughput ({unit}, higher is better)",
-    "train_throughput_bf16": "Training throughput in bf16 mixed precision ({unit}, higher is better)",
-    "inference_throughput": "Inference throughput (samples/s, higher is better)",
+    "train_throughput": _title("train_throughput", "{unit}"),
+    "train_throughput_bf16": _title("train_throughput_bf16", "{unit}"),
+    "inference_throughput": _title("inference_throughput", "samples/s"),
 }
 WIDTH = 560
 

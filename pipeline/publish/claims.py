@@ -10,16 +10,15 @@ names the cells and values it used and links to the page that shows them.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
+from pipeline.core import catalogue, validation
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 
@@ -29,26 +28,10 @@ HOLDS, FAILS, UNMEASURABLE = "holds", "does not hold", "not measurable"
 #: snapshot figures are not tied to a machine
 PUBLIC = "public sources"
 
-#: Training metrics (cells.csv columns) and which way is better.
-TRAINING_METRICS = {
-    "train_throughput": "higher", "train_step_time": "lower", "time_to_first_step": "lower",
-    "final_loss": "lower", "accuracy": "higher", "inference_throughput": "higher",
-    "peak_host_memory": "lower", "device_peak_memory": "lower", "compilations_first_step": "lower",
-    "recompilations_steady_state": "lower", "achieved_flops": "higher", "utilisation": "higher",
-    "setup_time": "lower", "checkpoint_save_time": "lower", "checkpoint_restore_time": "lower",
-    "checkpoint_size": "lower", "train_throughput_bf16": "higher", "train_step_time_bf16": "lower",
-    "time_to_first_step_bf16": "lower", "final_loss_bf16": "lower", "achieved_flops_bf16": "higher",
-    "utilisation_bf16": "higher", "time_to_first_step_warm_cache": "lower",
-    "time_to_first_step_bf16_warm_cache": "lower",
-}
+#: Training metrics (cells.csv columns) and which way is better, from the catalogue.
+TRAINING_METRICS = {m.name: m.better for m in catalogue.TRAINING.values()}
 #: Operations metrics: cases.csv column, and which way is better.
-CASE_METRICS = {
-    "throughput": ("throughput.median", "higher"), "time": ("time.median", "lower"),
-    "time_p90": ("time.p90", "lower"), "time_p99": ("time.p99", "lower"), "first_call": ("first_call", "lower"),
-    "compilations": ("compilations", "lower"), "recompilations": ("recompilations", "lower"),
-    "error": ("error", "lower"), "export_time": ("export_time", "lower"), "export_size": ("export_size", "lower"),
-    "load_time": ("load_time", "lower"),
-}
+CASE_METRICS = {m.name: (m.column, m.better) for m in catalogue.CASE.values()}
 
 
 class ClaimError(ValueError):
@@ -65,11 +48,6 @@ class Side:
     reason: str | None = None
 
 
-@cache
-def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
-
-
 def load(path: Path = CLAIMS_FILE, workloads: dict | None = None) -> dict:
     """Read and check the ledger: schema, sources, unique ids, and every predicate
     against the workloads (``registry.discover()`` when not given)."""
@@ -80,9 +58,9 @@ def load(path: Path = CLAIMS_FILE, workloads: dict | None = None) -> dict:
         raise ClaimError(f"{path}: missing") from None
     except yaml.YAMLError as err:
         raise ClaimError(f"{path}: not valid YAML: {err}") from None
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise ClaimError("\n".join(f"{path}: {_where(doc, e.absolute_path)}: {e.message}" for e in errors[:10]))
+    found = validation.problems(doc, SCHEMA_PATH, path, where=lambda at: _where(doc, at))
+    if found:
+        raise ClaimError("\n".join(found[:10]))
     if workloads is None:
         from pipeline.core.registry import discover
 
@@ -112,7 +90,7 @@ def _where(doc, path) -> str:
         cid = claim.get("id", f"#{parts[1]}") if isinstance(claim, dict) else f"#{parts[1]}"
         rest = ".".join(str(p) for p in parts[2:])
         return f"claim {cid}: field {rest or '(the claim)'}"
-    return "field " + (".".join(str(p) for p in parts) or "(top level)")
+    return f"field {validation.field(parts)}"
 
 
 def parse_cells(items: list[str]) -> list[tuple[str, str | None]]:

@@ -77,7 +77,8 @@ def break_even(cells: pd.DataFrame) -> list[dict]:
         if (framework, mode) not in by_cell:
             continue
         c = by_cell[(framework, mode)]
-        row = {"cell": c.cell, "first_step_s": c.time_to_first_step, "step_s": c.train_step_time,
+        row = {"cell": c.cell, "first_step_s": c.time_to_first_step,
+               "warm_first_step_s": getattr(c, "time_to_first_step_warm_cache", math.nan), "step_s": c.train_step_time,
                "compilations": c.compilations_first_step, "recompilations": c.recompilations_steady_state,
                "eager_cell": None, "eager_first_step_s": None, "eager_step_s": None, "break_even_steps": None,
                "note": f"{FRAMEWORKS[framework].label} has no eager mode here"}
@@ -98,7 +99,8 @@ def break_even(cells: pd.DataFrame) -> list[dict]:
 
 COMPARISON_COLUMNS = ["machine_id", "workload", "kind", "a", "b", "ratio", "ci_low", "ci_high", "p_value",
                       "verdict", "threshold", "alpha", "sentence"]
-BREAK_EVEN_COLUMNS = ["machine_id", "workload", "cell", "first_step_s", "step_s", "compilations", "recompilations",
+BREAK_EVEN_COLUMNS = ["machine_id", "workload", "cell", "first_step_s", "warm_first_step_s", "step_s", "compilations",
+                      "recompilations",
                       "eager_cell", "eager_first_step_s", "eager_step_s", "break_even_steps", "note"]
 
 

@@ -323,10 +323,12 @@ def table(workloads: dict | None = None) -> pd.DataFrame:
 
 def write(out_csv: Path) -> pd.DataFrame:
     """Write :func:`table` for the repository's workloads to ``out_csv``."""
+    from pipeline.core import results
+
     frame = table()
     out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out_csv, index=False)
+    results.replace_file(out_csv, frame.to_csv(index=False))
     return frame
 
 

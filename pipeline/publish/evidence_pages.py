@@ -20,34 +20,10 @@ from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import claims as claims_mod
 from pipeline.publish import guide
 from pipeline.publish.escaping import json_for_script, md, md_link
-from pipeline.publish.formats import fmt_bytes, fmt_duration, fmt_si
+from pipeline.publish.formats import fmt_value
 from pipeline.publish.verdicts import FAILS, HOLDS, UNMEASURABLE
 
 BADGES = {HOLDS: "✅ holds", FAILS: "❌ does not hold", UNMEASURABLE: "⬜ not measurable"}
-
-
-def fmt_value(name: str, value, unit: str = "") -> str:
-    """A figure in the unit a reader expects: durations in µs/ms/s, bytes in KiB/MiB,
-    fractions in %, counts as integers, rates with SI prefixes."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "unknown"
-    if isinstance(value, str):
-        return value
-    if name in ("utilisation", "utilisation_bf16", "paper_share", "accuracy"):
-        return f"{100 * value:.1f}%"
-    if name.endswith("_mb"):
-        return f"{value:,.0f} MiB"
-    if "size" in name or "memory" in name:
-        return fmt_bytes(value)
-    if "time" in name or name.endswith("_s") or name == "first_call":
-        return fmt_duration(value)
-    if "flops" in name:
-        return f"{fmt_si(value)}FLOP/s"
-    if "throughput" in name:
-        return f"{fmt_si(value)} {unit}" if unit else f"{fmt_si(value)}/s"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.3g}"
 
 
 def _metric_name(pred: dict, side: str) -> str:
@@ -225,12 +201,11 @@ def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> 
     claims = claims_context(doc, verdicts)
     emit("claims.md", "claims.md.j2", **claims)
     emit("ecosystem.md", "ecosystem.md.j2", **ecosystem_context(ecosystem))
-    ergo = ergonomics.table()
-    emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(ergo))
+    emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(tables["ergonomics"]))
     scenarios = guide.load(data_dir / "scenarios.yaml", sources={s["id"] for s in doc["sources"]},
                            claim_ids={c["id"] for c in doc["claims"]})
-    evaluated = guide.evaluate(scenarios, tables, ecosystem, ergo)
-    emit("guide.md", "guide.md.j2", **guide_context(scenarios, evaluated, doc, verdicts))
+    # the guide rule's scores; pages score nothing themselves
+    emit("guide.md", "guide.md.j2", **guide_context(scenarios, tables["guide"], doc, verdicts))
     emit("faq.md", "faq.md.j2", **faq.context(tables, claims["counts"], sorted(ecosystem["live"])))
     emit("concepts.md", "concepts.md.j2", **concepts.context(REPO_ROOT))
     emit("notebook.md", "notebook.md.j2", **notebook.context(Path(docs_dir) / "notebooks" / "redraw_a_chart.ipynb",

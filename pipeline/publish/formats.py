@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+from pipeline.core import catalogue
+from pipeline.core.ecosystem import FIGURES
+
 
 def fmt(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -37,3 +40,31 @@ def fmt_duration(seconds) -> str:
         if abs(seconds) >= factor:
             return f"{seconds / factor:,.3g} {unit}"
     return f"{seconds * 1e9:,.3g} ns"
+
+
+def fmt_value(name: str, value, unit: str = "") -> str:
+    """A metric or ecosystem figure in the unit a reader expects, by the unit its
+    catalogue gives it: durations in µs/ms/s, bytes in KiB/MiB, fractions in %,
+    rates with SI prefixes (``unit``: what they count per second), counts as
+    integers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    if isinstance(value, str):
+        return value
+    metric, figure = catalogue.find(name), FIGURES.get(name)
+    kind = metric.unit if metric else figure.unit if figure else None
+    if kind == "fraction":
+        return f"{100 * value:.1f}%"
+    if kind == "MiB":
+        return f"{value:,.0f} MiB"
+    if kind == "bytes":
+        return fmt_bytes(value)
+    if kind == "s":
+        return fmt_duration(value)
+    if kind == "FLOP/s":
+        return f"{fmt_si(value)}FLOP/s"
+    if kind == "rate":
+        return f"{fmt_si(value)} {unit}" if unit else f"{fmt_si(value)}/s"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.3g}"

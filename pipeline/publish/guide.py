@@ -15,14 +15,13 @@ when a reader drops or re-weights criteria, so the data are embedded in the page
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
+from pipeline.core import validation
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish.claims import CASE_METRICS, ClaimError, check_predicate, direction
@@ -34,11 +33,6 @@ ERGONOMICS = {"lines": ("Lines of code (median over workloads)", "lower"),
               "api_count": ("Distinct framework APIs (median over workloads)", "lower")}
 
 
-@cache
-def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
-
-
 def load(path: Path = SCENARIOS_FILE, workloads: dict | None = None, sources: set[str] | None = None,
          claim_ids: set[str] | None = None) -> dict:
     """Read and check the scenarios; raise ClaimError naming file, scenario and field."""
@@ -47,10 +41,7 @@ def load(path: Path = SCENARIOS_FILE, workloads: dict | None = None, sources: se
         doc = yaml.safe_load(path.read_text())
     except (FileNotFoundError, yaml.YAMLError) as err:
         raise ClaimError(f"{path}: cannot read: {err}") from None
-    errors = list(jsonschema.Draft202012Validator(_schema()).iter_errors(doc))
-    if errors:
-        raise ClaimError("\n".join(f"{path}: field {'.'.join(map(str, e.absolute_path)) or '(top level)'}: "
-                                   f"{e.message}" for e in errors[:10]))
+    validation.check(doc, SCHEMA_PATH, path, ClaimError)
     if workloads is None:
         from pipeline.core.registry import discover
 
@@ -172,6 +163,24 @@ def recommend(scenario: dict, rows: list[dict], weights: dict | None = None) -> 
     for r in ranking:
         r["partial"] = r["covered"] < most
     return sorted(ranking, key=lambda r: (r["partial"], -r["score"], -r["covered"]))
+
+
+def write(data_dir: Path, out: Path) -> list[dict]:
+    """Every scenario scored on every machine from the tables (``ergonomics.csv``
+    included), the ecosystem figures and the ledger, written as JSON for the page."""
+    from pipeline.core import results
+    from pipeline.publish import claims
+    from pipeline.publish.aggregate import read_tables
+    from pipeline.publish.verdicts import load_ecosystem
+
+    data_dir = Path(data_dir)
+    ledger = claims.load(data_dir / "claims.yaml")
+    doc = load(data_dir / "scenarios.yaml", sources={s["id"] for s in ledger["sources"]},
+               claim_ids={c["id"] for c in ledger["claims"]})
+    tables = read_tables(data_dir / "tables")
+    evaluated = evaluate(doc, tables, load_ecosystem(data_dir), tables["ergonomics"])
+    results.replace_file(Path(out), json.dumps(evaluated, indent=1) + "\n")
+    return evaluated
 
 
 def evaluate(doc: dict, tables: dict, ecosystem: dict, ergonomics: pd.DataFrame) -> list[dict]:

@@ -18,7 +18,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.contract import IMPL_FILES, NEUTRAL_FILE
-from pipeline.core import results
+from pipeline.core import catalogue, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
 from pipeline.publish import escaping
@@ -30,15 +30,14 @@ TEMPLATES = Path(__file__).parent / "templates"
 CHARTS_URL = "assets/charts"
 METRIC_TITLES = {
     **{k: v.format(unit="per second") for k, v in SAMPLED.items()},
-    "time_to_first_step": "Time to first step (s)",
+    "time_to_first_step": f"{catalogue.TRAINING['time_to_first_step'].title} (s)",
     "cases_throughput": "Throughput per case",
     "cases_latency": "Latency per request",
 }
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
-                "case",
-                "status", "reason", "work", "unit", "latency", "precision", "repeat", "first_call",
-                "compilations", "recompilations", "error"}
+                "case", "status", "reason", "work", "unit", "latency", "precision", "repeat", "first_call",
+                "first_call_warm_cache", "compilations", "recompilations", "error"}
 
 
 def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> Markup | None:
