@@ -85,9 +85,11 @@ def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, 
         frame, column = tables["cases"], CASE_METRICS[crit["metric"]][0]
         frame = frame[frame["case"] == crit["case"]] if not frame.empty else frame
     else:
-        frame, column = tables["cells"], f"{crit['metric']}.median"
+        # the cell's value: the median over samples or processes, also where one process
+        # alone has it (a compiled mode's cold first step), which has no .median summary
+        frame, column = tables["cells"], crit["metric"]
         if column not in frame:
-            column = crit["metric"]
+            column = f"{column}.median"
     if frame.empty or column not in frame:
         return {}
     mine = frame[(frame["machine_id"] == machine) & (frame["workload"] == crit["workload"])
