@@ -51,7 +51,7 @@ SUFFIX = "" if config["profile"] == pipeline_results.MAIN_PROFILE else f"@{confi
 # key, a digest of what it measures, so a changed key is a missing stamp; a failed
 # result adds its own digest, so it stays a to-do. Planning writes nothing.
 PLAN = freshness.plan(config, CELLS, WORKLOADS, MACHINE) if config["measure"] else {}
-TO_MEASURE = [Path(p.stamp).name.split(".")[-2] for p in PLAN.values() if not p.state.current]
+TO_MEASURE = [p.key for p in PLAN.values() if not p.state.current]
 
 
 def measured_results():

@@ -110,6 +110,8 @@ def cell_state(result_path: Path, sources: list[Path], profile: str, processes: 
 class Planned:
     result: Path
     state: CellState
+    #: the key the stamp is named by (another than ``state.key`` when measured once more)
+    key: str
     #: the DAG's stamp of the cell, relative to the repository
     stamp: str
 
@@ -128,8 +130,8 @@ def plan(config: dict, cells: list[Cell], workloads: dict[str, Workload], machin
                                      config["profile"])
         state = cell_state(result, workloads[cell.workload].source_files(cell.framework), config["profile"],
                            config_mod.processes(config), config_mod.threads(config), config.get("remeasure", False))
-        stamp = stamp_path(machine, cell, config["profile"], state.key)
-        if not state.current and Path(stamp).exists():
-            stamp = stamp_path(machine, cell, config["profile"], state.again())
-        out[cell] = Planned(result, state, stamp)
+        key = state.key
+        if not state.current and Path(stamp_path(machine, cell, config["profile"], key)).exists():
+            key = state.again()
+        out[cell] = Planned(result, state, key, stamp_path(machine, cell, config["profile"], key))
     return out

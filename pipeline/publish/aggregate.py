@@ -251,8 +251,9 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
     if publish is None or comparison is None:
         from pipeline.core.config import load
 
-        publish = load()["publish"] if publish is None else publish
-        comparison = load()["comparison"] if comparison is None else comparison
+        config = load()
+        publish = config["publish"] if publish is None else publish
+        comparison = config["comparison"] if comparison is None else comparison
     everything = found
     found, _ = results.published(found, publish)
     tables = build_tables(found)
