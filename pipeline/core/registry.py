@@ -18,7 +18,7 @@ import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING, Problem, Used
-from pipeline.core import validation
+from pipeline.core import figures, validation
 from pipeline.core.frameworks import FRAMEWORKS
 
 WORKLOADS_DIR = REPO_ROOT / "workloads"
@@ -116,6 +116,9 @@ def load_workload(folder: Path) -> Workload:
     if not isinstance(spec, dict):
         raise WorkloadError(f"{decl}: (top level): expected a mapping, got {type(spec).__name__}")
     validation.check(spec, SCHEMA_PATH, decl, WorkloadError)
+    hand_typed = figures.problems(spec.get("reference", ""))
+    if hand_typed:
+        raise WorkloadError(f"{decl}: field {validation.field(['reference'])}: {hand_typed[0]}")
     neutral = folder / NEUTRAL_FILE
     if not neutral.is_file():
         raise WorkloadError(f"{neutral}: missing (see the contract in pipeline/contract.py)")

@@ -3,11 +3,18 @@ IQR, coefficient of variation and pyperf's stability checks."""
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
-from scipy.stats import binom
 
 CI_LEVEL = 0.95
 CI_METHOD = "order statistics (binomial, distribution-free)"
+
+
+def _half_binomial_cdf(k: int, n: int) -> float:
+    """P(Binomial(n, 1/2) <= k), exactly. Not scipy.stats.binom: this module is
+    imported by every measured process's parent, and scipy.stats costs a second there."""
+    return sum(comb(n, i) for i in range(k + 1)) / 2**n
 
 
 def median_ci(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float, float]:
@@ -25,11 +32,11 @@ def median_ci(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float
     alpha = 1.0 - level
     r = 1
     for candidate in range(1, n // 2 + 1):
-        if binom.cdf(candidate - 1, n, 0.5) <= alpha / 2:
+        if _half_binomial_cdf(candidate - 1, n) <= alpha / 2:
             r = candidate
         else:
             break
-    coverage = 1.0 - 2.0 * binom.cdf(r - 1, n, 0.5)
+    coverage = 1.0 - 2.0 * _half_binomial_cdf(r - 1, n)
     return float(x[r - 1]), float(x[n - r]), float(coverage)
 
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -147,6 +148,24 @@ def case_rows(result: dict) -> list[dict]:
     return rows
 
 
+def fact_rows(all_results: list[dict]) -> list[dict]:
+    """What each workload's neutral module computed from the data (sizes, baselines):
+    one row per machine, workload and fact, from the first ok cell in table order.
+    Every cell builds the same problem, so any ok one will do; values that are not
+    numbers or text are written as JSON."""
+    first: dict[tuple, dict] = {}
+    for r in sorted(all_results, key=lambda r: (r["machine_id"], r["workload"], _order(r["framework"], r["mode"]))):
+        if r["status"] == "ok" and isinstance(r.get("facts"), dict):
+            first.setdefault((r["machine_id"], r["workload"]), r)
+    rows = []
+    for (machine_id, workload), r in first.items():
+        for name, value in sorted(r["facts"].items()):
+            text = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else json.dumps(value)
+            rows.append({"machine_id": machine_id, "workload": workload, "profile": r["profile"],
+                         "fact": name, "value": text})
+    return rows
+
+
 def ceilings(cases: pd.DataFrame, ceiling_workloads: list[str]) -> pd.DataFrame:
     """Best FLOP/s per machine and precision over the ceiling workload's ok cases."""
     columns = ["machine_id", "precision", "flops", "workload", "cell", "case"]
@@ -182,13 +201,14 @@ def build_tables(all_results: list[dict], declared: dict | None = None,
     samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
                            columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "value"])
     cases = pd.DataFrame([row for r in all_results for row in case_rows(r)])
+    facts = pd.DataFrame(fact_rows(all_results), columns=["machine_id", "workload", "profile", "fact", "value"])
     ceiling = ceilings(cases, ceiling_workloads)
     if not cells.empty:
         cells = add_utilisation(cells, ceiling)
         cells = cells.sort_values(["machine_id", "workload", "order"]).reset_index(drop=True)
     if not cases.empty:
         cases = cases.sort_values(["machine_id", "workload", "order"], kind="stable").reset_index(drop=True)
-    return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling}
+    return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling, "facts": facts}
 
 
 def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
@@ -224,6 +244,7 @@ def machines(found: list[dict]) -> list[dict]:
                       + (" (dirty)" if r["provenance"]["git"]["dirty"] else "") for r in rs})
         out.append({
             "id": machine_id,
+            "measuring": measuring_time(rs),
             "hardware": latest["provenance"].get("hardware", {}),
             "python": latest["provenance"].get("python"),
             "platform": latest["provenance"].get("platform"),
@@ -237,6 +258,33 @@ def machines(found: list[dict]) -> list[dict]:
             "devices": devices,
             "git": git,
         })
+    return out
+
+
+def _when(text) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else None
+
+
+def measuring_time(rs: list[dict]) -> dict:
+    """Per profile, from the processes' own records: how many ran, the seconds they
+    spent together, and when the first started and the last ended (the span also
+    holds the DAG's own work between processes)."""
+    spans: dict[str, list] = {}
+    for r in rs:
+        for p in r.get("processes") or []:
+            start, end = _when(p.get("started_at")), _when(p.get("ended_at"))
+            if start and end:
+                spans.setdefault(r["profile"], []).append((start, end, float(p.get("duration_s") or 0.0)))
+    out = {}
+    for profile, ps in sorted(spans.items()):
+        first, last = min(p[0] for p in ps), max(p[1] for p in ps)
+        out[profile] = {"processes": len(ps), "in_processes_s": sum(p[2] for p in ps),
+                        "first_start": first.isoformat(timespec="seconds"),
+                        "last_end": last.isoformat(timespec="seconds"), "span_s": (last - first).total_seconds()}
     return out
 
 
@@ -285,7 +333,8 @@ def read_tables(tables_dir: Path) -> dict:
     """The tables ``aggregate`` wrote, plus ``refused`` (a list of messages)."""
     tables_dir = Path(tables_dir)
     tables = {name: _read(tables_dir / f"{name}.csv")
-              for name in ("cells", "samples", "cases", "ceilings", "comparisons", "break_even", "ergonomics")}
+              for name in ("cells", "samples", "cases", "ceilings", "facts", "comparisons", "break_even",
+                           "ergonomics")}
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
     for name in ("machines", "timer_checks", "guide"):
         path = tables_dir / f"{name}.json"

@@ -18,7 +18,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.contract import IMPL_FILES, NEUTRAL_FILE
-from pipeline.core import catalogue, results
+from pipeline.core import catalogue, figures, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
 from pipeline.publish import escaping
@@ -124,12 +124,16 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
             "bf16": training and "train_throughput_bf16.median" in group and bool(
                 group["train_throughput_bf16.median"].notna().any()),
             "checkpoint": training and "checkpoint_size" in group and bool(group["checkpoint_size"].notna().any()),
+            "facts": {r["fact"]: r["value"] for r in _of(tables["facts"], workload.name, machine_id)},
         })
     files = [("Neutral (NumPy)", NEUTRAL_FILE)] + [
         (FRAMEWORKS[f].label, IMPL_FILES[f]) for f in FRAMEWORKS if workload.implements(f)]
     return {
         "w": workload,
         "spec": workload.spec,
+        # its figures from the first machine's facts: the same data gives the same baselines everywhere
+        "reference": figures.fill(workload.spec["reference"], sections[0]["facts"] if sections else {})
+        if "reference" in workload.spec else None,
         "sections": sections,
         # paths the snippets extension includes: a workload folder's name is an identifier
         "code_tabs": [{"label": label, "path": Markup(f"workloads/{workload.name}/{name}")} for label, name in files],

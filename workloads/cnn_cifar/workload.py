@@ -224,5 +224,8 @@ def make_problem(seed: int, n_train: int, n_eval: int, batch: int, widths: list[
             "train_examples": int(n_train),
             "eval_examples": int(len(y_eval)),
             "batches_per_epoch": n_batches,
+            # baselines the reference text quotes: computed here, never typed by hand
+            "chance_accuracy": 1.0 / N_CLASSES,
+            "majority_accuracy": float(np.bincount(y_eval, minlength=N_CLASSES).max() / len(y_eval)),
         },
     )

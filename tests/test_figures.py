@@ -1,0 +1,71 @@
+"""Unit tier: figures in reference texts come from the facts the workloads computed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pipeline.core import figures
+from pipeline.core.registry import WorkloadError, discover, load_workload
+from pipeline.publish.aggregate import fact_rows, measuring_time
+from tests.test_registry import edit_yaml, workload_copy  # noqa: F401 - the fixture
+
+
+@pytest.mark.parametrize("text", ["reaches about 96% held-out accuracy", "chance is 10 %", "~90 steps",
+                                  "trains approximately 35 steps", "loss around 2.7 nats"])
+def test_typed_figures_are_refused(text):
+    assert figures.problems(text)
+
+
+@pytest.mark.parametrize("text", ["right {facts.majority_accuracy:.1%} of the time", "outputs up to n = 1024",
+                                  "8x8 images in float64", "{facts.parameters:,} weights", "{facts.data}"])
+def test_placeholders_and_design_constants_pass(text):
+    assert figures.problems(text) == []
+
+
+def test_a_brace_that_is_not_a_placeholder_is_refused():
+    assert "not a placeholder" in figures.problems("{facts.x!r} or {cells.accuracy}")[0]
+
+
+def test_fill_formats_and_says_when_a_fact_is_missing():
+    text = "chance {facts.chance:.0%}, majority {facts.majority:.1%}, {facts.n:,} rows, {facts.gone}, {facts.nan}"
+    filled = figures.fill(text, {"chance": 0.1, "majority": "0.11328", "n": 77706, "nan": math.nan})
+    assert filled == ("chance 10%, majority 11.3%, 77,706 rows, (not measured yet), (not measured yet)")
+    assert figures.names(text) == ["chance", "majority", "n", "gone", "nan"]
+
+
+def test_registry_names_the_reference_field(workload_copy):  # noqa: F811
+    edit_yaml(workload_copy, lambda s: s.update(reference="A baseline reaches about 96% accuracy."))
+    with pytest.raises(WorkloadError, match=r"mlp_copy/workload.yaml: field reference: the figure 'about 96%'"):
+        load_workload(workload_copy)
+
+
+def test_every_committed_reference_names_only_facts_its_workload_computes():
+    for name, w in discover().items():
+        wanted = figures.names(w.spec.get("reference", ""))
+        if wanted:
+            problem = w.make_problem(0, **w.profile("smoke")["size"], **({"used": {}} if w.spec.get("uses") else {}))
+            assert set(wanted) <= set(problem.facts), (name, wanted)
+
+
+def _result(framework, mode, status="ok", facts=None, processes=()):
+    return {"machine_id": "m", "workload": "w", "framework": framework, "mode": mode, "profile": "default",
+            "status": status, "facts": facts or {}, "processes": list(processes)}
+
+
+def test_fact_rows_come_from_the_first_ok_cell_and_keep_lists_as_json():
+    rows = fact_rows([_result("jax", "jit", facts={"n": 2, "widths": [1, 2]}),
+                      _result("torch", "eager", status="failed", facts={"n": 99}),
+                      _result("torch", "compile", facts={"n": 1})])
+    assert {(r["fact"], r["value"]) for r in rows} == {("n", 1)}
+    rows = fact_rows([_result("jax", "jit", facts={"n": 2, "widths": [1, 2], "ok": True})])
+    assert {(r["fact"], r["value"]) for r in rows} == {("n", 2), ("widths", "[1, 2]"), ("ok", "true")}
+
+
+def test_measuring_time_spans_the_processes_and_skips_unreadable_times():
+    ps = [{"started_at": "2026-12-02T01:00:00+00:00", "ended_at": "2026-12-02T01:01:00+00:00", "duration_s": 60},
+          {"started_at": "2026-12-02T01:30:00+00:00", "ended_at": "2026-12-02T01:30:30+00:00", "duration_s": 30},
+          {"started_at": "yesterday", "ended_at": "2026-12-02T09:00:00+00:00", "duration_s": 999}]
+    t = measuring_time([_result("jax", "jit", processes=ps)])["default"]
+    assert (t["processes"], t["in_processes_s"], t["span_s"]) == (2, 90.0, 1830.0)
