@@ -66,6 +66,16 @@ def site(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def screenshots(session: nox.Session) -> None:
+    """Build the site from the committed tables and write every page at 1280 and 390 px into build/screenshots/."""
+    install_project(session, False, "test")
+    ensure_chromium(session)
+    session.run("mkdocs", "build", "--strict")
+    session.run("python", "-m", "pipeline", "screenshots", "--site", "site", "--out", "build/screenshots")
+    session.run("python", "-m", "pipeline", "page-weight", "--site", "site", success_codes=[0, 1])
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff over the package, the workloads and the tests."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))

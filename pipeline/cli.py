@@ -301,6 +301,32 @@ def cmd_pages(ns) -> int:
     return 0
 
 
+def cmd_page_weight(ns) -> int:
+    """Every page of the built site loaded cold in headless Chromium: requests and bytes against the targets."""
+    from pipeline.publish import browse
+
+    site = Path(ns.site)
+    if not (site / "index.html").is_file():
+        print(f"error: {site}: no built site here (snakemake, or mkdocs build, writes it)", file=sys.stderr)
+        return 2
+    rows = browse.measure(site)
+    print(browse.table(rows))
+    return 1 if any(r["over"] for r in rows) else 0
+
+
+def cmd_screenshots(ns) -> int:
+    """Every page of the built site at 1280 and 390 px wide, as PNGs in one folder."""
+    from pipeline.publish import browse
+
+    site = Path(ns.site)
+    if not (site / "index.html").is_file():
+        print(f"error: {site}: no built site here (snakemake, or mkdocs build, writes it)", file=sys.stderr)
+        return 2
+    written = browse.screenshots(site, Path(ns.out))
+    print(f"{len(written)} screenshot(s) in {ns.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -406,6 +432,13 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("ergonomics", help=cmd_ergonomics.__doc__)
     sp.add_argument("--out", default=None, help="also write the table as CSV")
+
+    sp = sub.add_parser("page-weight", help=cmd_page_weight.__doc__)
+    sp.add_argument("--site", default="site")
+
+    sp = sub.add_parser("screenshots", help=cmd_screenshots.__doc__)
+    sp.add_argument("--site", default="site")
+    sp.add_argument("--out", default="build/screenshots")
     return p
 
 
@@ -414,7 +447,8 @@ COMMANDS = {
     "timer-check": cmd_timer_check, "run-suite": cmd_run_suite, "budget": cmd_budget, "verify": cmd_verify,
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
     "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "guide": cmd_guide,
-    "ergonomics": cmd_ergonomics,
+    "ergonomics": cmd_ergonomics, "page-weight": cmd_page_weight,
+    "screenshots": cmd_screenshots,
 }
 
 

@@ -57,10 +57,12 @@ def browser():
         b.close()
 
 
-def open_page(browser, url, javascript=True):
+def open_page(browser, url, javascript=True, requests=None):
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     problems = []
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
@@ -80,7 +82,8 @@ def test_page_loads_without_errors(browser, server, path):
 
 
 def test_charts_render_interactively(browser, server):
-    context, page, problems = open_page(browser, f"{server}/workloads/mlp_digits.html")
+    requests = []
+    context, page, problems = open_page(browser, f"{server}/workloads/mlp_digits.html", requests=requests)
     try:
         page.wait_for_selector("div.vega-chart[data-rendered='true']", timeout=15_000)
         boxes = page.locator("div.vega-chart")
@@ -91,6 +94,20 @@ def test_charts_render_interactively(browser, server):
             # vega drew real marks: at least one per measured cell
             assert box.locator(".vega-target svg .role-mark path, .vega-target svg .role-mark line").count() >= 6
             assert box.locator("img.vega-fallback").count() == 0
+        assert problems == []
+        # the libraries came from the site itself; the static SVGs were never fetched
+        assert sum("/assets/vendor/vega" in url for url in requests) == 3
+        assert not [url for url in requests if "/assets/charts/" in url and url.endswith(".svg")]
+    finally:
+        context.close()
+
+
+def test_pages_without_charts_do_not_fetch_the_chart_libraries(browser, server):
+    requests = []
+    context, page, problems = open_page(browser, f"{server}/methodology.html", requests=requests)
+    try:
+        assert page.locator("div.vega-chart").count() == 0
+        assert not [url for url in requests if "/assets/vendor/" in url]
         assert problems == []
     finally:
         context.close()
@@ -134,3 +151,88 @@ def test_chooser_reranks_offline_when_criteria_are_dropped(browser, server):
     assert after == f"Recommended: {label}"
     assert not problems, problems
     context.close()
+
+
+@pytest.mark.parametrize("weight", ["7", "-3", "1.5"])
+def test_chooser_refuses_weights_outside_0_to_5(browser, server, weight):
+    context, page, problems = open_page(browser, f"{server}/guide.html")
+    try:
+        page.wait_for_selector(".guide-chooser[data-ready='true']")
+        field = page.locator(".guide-criteria input").first
+        field.fill(weight)
+        refused = page.locator(".guide-result .guide-refused")
+        assert refused.is_visible() and weight in refused.inner_text()
+        assert field.get_attribute("aria-invalid") == "true"
+        assert page.locator(".guide-result ol").count() == 0  # nothing ranked from a refused weight
+        field.fill("2")
+        assert page.locator(".guide-result .guide-refused").count() == 0
+        assert page.inner_text(".guide-result strong").startswith(("Recommended: ", "Not answered"))
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_home_page_first_screen_answers_and_tallies(browser, server):
+    """At 1280 x 900 the reader sees an answer per scenario and the claims tally without scrolling."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/index.html", wait_until="networkidle")
+        table = page.locator("article table").first
+        assert "Scenario" in table.inner_text()
+        rows = table.locator("tbody tr")
+        assert rows.count() >= 6
+        tally = page.get_by_text("claims turned into tests")
+        for element in (rows.last, tally):
+            box = element.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 900, box
+    finally:
+        context.close()
+
+
+WORKLOAD_PAGES = sorted(f"workloads/{p.stem}.html" for p in (ROOT / "docs" / "workloads").glob("*.md")
+                        if p.stem != "index")
+
+
+@pytest.mark.parametrize("path", WORKLOAD_PAGES)
+def test_main_results_table_fits_a_laptop_and_keeps_its_cell_column_on_a_phone(browser, server, path):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{path}", wait_until="networkidle")
+        # the first table whose header gives a median: the page's main results
+        main = page.locator(".md-typeset__scrollwrap", has=page.locator("th", has_text="median")).first
+        assert main.evaluate("w => w.scrollWidth <= w.clientWidth + 1"), path
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(100)  # the resize handler runs
+        wide = page.locator(".md-typeset__scrollwrap").evaluate_all(
+            "ws => ws.filter(w => w.scrollWidth > w.clientWidth + 1).map(w => [!!(w.previousElementSibling && "
+            "w.previousElementSibling.classList.contains('scroll-cue')), "
+            "getComputedStyle(w.querySelector('td')).position])")
+        for cue, position in wide:
+            assert cue and position == "sticky", path
+    finally:
+        context.close()
+
+
+def test_claims_overview_filters_and_sorts_offline(browser, server):
+    context, page, problems = open_page(browser, f"{server}/claims.html")
+    try:
+        page.wait_for_selector(".claims-overview[data-ready='true']")
+        rows = page.locator(".claims-overview tbody tr")
+        total = rows.count()
+        assert total >= 10
+        verdict = page.locator(".claims-filters select").first
+        verdict.select_option("does not hold")
+        visible = page.locator(".claims-overview tbody tr:not([hidden])")
+        assert 0 < visible.count() < total
+        for i in range(visible.count()):
+            assert visible.nth(i).locator("td").nth(4).inner_text().startswith("does not hold")
+        verdict.select_option("")
+        assert page.locator(".claims-overview tbody tr:not([hidden])").count() == total
+        # every row links to its claim's permalink on the same page
+        first = rows.first.locator("td a").get_attribute("href")
+        assert first.startswith("#") and page.locator(f"[id='{first[1:]}']").count() == 1
+        assert problems == []
+    finally:
+        context.close()

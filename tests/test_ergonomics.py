@@ -366,7 +366,7 @@ def _env() -> jinja2.Environment:
 def test_ergonomics_page_renders(frame):
     ctx = ergonomics.page_context(frame)
     text = _env().get_template("ergonomics.md.j2").render(**ctx)
-    assert text.startswith("# Ergonomics\n")
+    assert text.split("\n", 1)[1].startswith("# Ergonomics\n")  # after the generated-page banner
     assert "methods called on objects" in text and "not a verdict" in text
     assert "## MLP on handwritten digits" in text
     assert "(workloads/mlp_digits.md#the-code-that-ran)" in text
@@ -382,7 +382,7 @@ def test_ergonomics_page_renders(frame):
 def test_concepts_page_renders_tabs_with_indented_snippets():
     ctx = context(ROOT)
     text = _env().get_template("concepts.md.j2").render(**ctx)
-    assert text.startswith("# Concept map\n")
+    assert text.split("\n", 1)[1].startswith("# Concept map\n")  # after the generated-page banner
     for title in ("Model state", "Training loop", "Randomness", "In-place updates", "Debugging"):
         assert f"\n## {title}\n" in text
     assert text.count('=== "PyTorch"\n') == 5 and text.count('=== "Keras 3"\n') == 5

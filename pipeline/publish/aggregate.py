@@ -223,9 +223,17 @@ def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
         for row in cells[cells[column] > 1.0].to_dict("records"):
             key = (row["machine_id"], row["workload"], row["framework"], row["mode"])
             path = results.result_path(data_dir, *key, row["profile"])
-            out[key] = (f"{path}: field metrics.achieved_flops{suffix}: {row[f'achieved_flops{suffix}']:.4g} FLOP/s "
-                        f"is {100 * row[column]:.0f}% of this machine's measured ceiling; at most 100% is possible")
+            out[key] = over_ceiling_message(path, suffix, row[f"achieved_flops{suffix}"],
+                                            row[f"achieved_flops{suffix}"] / row[column])
     return out
+
+
+def over_ceiling_message(source, suffix: str, flops: float, ceiling: float) -> str:
+    """The one wording of an impossible utilisation, for aggregate and verify alike."""
+    precision = "bf16" if suffix else "fp32"
+    return (f"{source}: field metrics.achieved_flops{suffix}.value: {flops:.4g} FLOP/s is "
+            f"{100 * flops / ceiling:.0f}% of this machine's measured ceiling for {precision} ({ceiling:.4g} FLOP/s); "
+            "at most 100% is possible")
 
 
 def machines(found: list[dict]) -> list[dict]:

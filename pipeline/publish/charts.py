@@ -27,14 +27,25 @@ SAMPLED = {
     "inference_throughput": _title("inference_throughput", "samples/s"),
 }
 WIDTH = 560
+#: what each kind of chart draws, said under it (the key is the chart's metric)
+MARKS = {
+    **dict.fromkeys(SAMPLED, "Dots: every timed sample (log scale); black tick: the median; black bar: its 95% "
+                             "confidence interval."),
+    "time_to_first_step": "Bar: the median over the processes that started cold; dots: each process.",
+    "cases_throughput": "Dot: the median per cell (its shape gives the mode); bar: its 95% confidence interval.",
+    "cases_latency": "Dot: the median request time (its shape gives the mode); bar: its 95% confidence interval; "
+                     "tick: the 99th percentile.",
+}
 
 
-def _color() -> alt.Color:
-    labels = [FRAMEWORKS[name].label for name in COLORS]
+def _color(drawn: pd.Series) -> alt.Color:
+    """Hue per framework; the legend lists only the frameworks the chart draws."""
+    present = set(drawn.dropna())
+    names = [name for name in COLORS if FRAMEWORKS[name].label in present]
     return alt.Color(
         "framework_label:N",
         title="Framework",
-        scale=alt.Scale(domain=labels, range=list(COLORS.values())),
+        scale=alt.Scale(domain=[FRAMEWORKS[n].label for n in names], range=[COLORS[n] for n in names]),
     )
 
 
@@ -45,13 +56,15 @@ def spread_chart(cells: pd.DataFrame, samples: pd.DataFrame, metric: str, unit: 
                      f"{metric}.median", f"{metric}.ci_low", f"{metric}.ci_high"]].rename(
         columns={f"{metric}.median": "median", f"{metric}.ci_low": "ci_low", f"{metric}.ci_high": "ci_high"}
     )
-    raw = samples[samples["metric"] == metric].merge(summary, on=["framework", "mode"])
+    # only what the dots draw: every sample row of the inline spec repeats these
+    raw = samples[samples["metric"] == metric].merge(summary, on=["framework", "mode"])[
+        ["cell", "framework_label", "value"]]
     y = alt.Y("cell:N", sort=order, title=None)
     x_title = SAMPLED[metric].format(unit=unit)
     dots = alt.Chart(raw).mark_circle(size=28, opacity=0.35).encode(
         x=alt.X("value:Q", title=x_title, scale=alt.Scale(type="log")),
         y=y,
-        color=_color(),
+        color=_color(summary["framework_label"]),
         tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("value:Q", format=",.0f", title="sample")],
     )
     interval = alt.Chart(summary).mark_rule(strokeWidth=3, color="black").encode(
@@ -78,8 +91,9 @@ def first_step_chart(cells: pd.DataFrame, samples: pd.DataFrame) -> alt.LayerCha
     bars = alt.Chart(cells).mark_bar(opacity=0.6).encode(
         x=alt.X("time_to_first_step:Q", title="Time to first step (s, trace + compile + run; lower is better)"),
         y=y,
-        color=_color(),
-        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("time_to_first_step:Q", format=".3f", title="median s")],
+        color=_color(cells["framework_label"]),
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("time_to_first_step:Q", format=".3f",
+                                                       title="s, median of the cold-start processes")],
     )
     per_process = samples[samples["metric"] == "time_to_first_step"].merge(
         cells[["framework", "mode", "cell"]], on=["framework", "mode"])
@@ -113,20 +127,27 @@ def cases_chart(cases: pd.DataFrame, latency: bool) -> alt.LayerChart:
     order = list(cases.sort_values("order")["cell"].drop_duplicates())
     case_order = list(cases["case"].drop_duplicates())
     metric = "time" if latency else "throughput"
-    unit = "s per request" if latency else cases["throughput.unit"].dropna().iloc[0]
+    # latency in ms, as the tables give it; throughput with SI prefixes (GFLOP/s, not 1e+12)
+    unit = "ms per request" if latency else cases["throughput.unit"].dropna().iloc[0]
     # only the columns drawn: the others hold NaN, which JSON (and the page's parser) refuses
     data = cases.rename(columns={f"{metric}.median": "median", f"{metric}.ci_low": "ci_low",
                                  f"{metric}.ci_high": "ci_high", f"{metric}.p99": "p99"})[
-        ["case", "cell", "framework_label", "order", "median", "ci_low", "ci_high", "p99"]]
+        ["case", "cell", "framework_label", "mode_label", "order", "median", "ci_low", "ci_high", "p99"]].copy()
+    if latency:
+        for column in ("median", "ci_low", "ci_high", "p99"):
+            data[column] = data[column] * 1000.0
     base = alt.Chart(data).encode(
         y=alt.Y("case:N", sort=case_order, title=None),
         yOffset=alt.YOffset("cell:N", sort=order),
-        color=_color(),
+        color=_color(data["framework_label"]),
     )
     what, better = ("Latency per request", "lower") if latency else ("Throughput", "higher")
     title = f"{what} ({unit}, {better} is better)"
-    dots = base.mark_circle(size=45).encode(
-        x=alt.X("median:Q", title=title, scale=alt.Scale(type="log")),
+    # two modes of one framework share its hue: the mark's shape tells them apart
+    dots = base.mark_point(size=60, filled=True, opacity=1).encode(
+        x=alt.X("median:Q", title=title, scale=alt.Scale(type="log"),
+                axis=alt.Axis(format="~s") if not latency else alt.Axis()),
+        shape=alt.Shape("mode_label:N", title="Mode"),
         tooltip=[alt.Tooltip("case:N"), alt.Tooltip("cell:N"), alt.Tooltip("median:Q", format=",.4g"),
                  alt.Tooltip("ci_low:Q", format=",.4g", title="95% CI low"),
                  alt.Tooltip("ci_high:Q", format=",.4g", title="95% CI high")]

@@ -23,7 +23,8 @@ from pipeline.publish.escaping import json_for_script, md, md_link
 from pipeline.publish.formats import fmt_value
 from pipeline.publish.verdicts import FAILS, HOLDS, UNMEASURABLE
 
-BADGES = {HOLDS: "✅ holds", FAILS: "❌ does not hold", UNMEASURABLE: "⬜ not measurable"}
+#: verdict -> CSS class of its mark; the mark is words, so it reads without an emoji font
+BADGES = {HOLDS: "verdict-holds", FAILS: "verdict-fails", UNMEASURABLE: "verdict-unmeasurable"}
 
 
 def _metric_name(pred: dict, side: str) -> str:
@@ -52,7 +53,8 @@ def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
                 rows.append({
                     "machine_id": v["machine_id"] if isinstance(v["machine_id"], str) else None,
                     "verdict": v["verdict"],
-                    "badge": BADGES[v["verdict"]] + (" (close)" if v.get("close") is True else ""),
+                    "badge": v["verdict"] + (" (close)" if v.get("close") is True else ""),
+                    "badge_class": BADGES[v["verdict"]],
                     "a": _side(a_name, v.get("a_value"), v.get("a_cell")),
                     "b": _side(b_name, v.get("b_value"), v.get("b_cell")) if "b" in pred else "–",
                     "ratio": shown, "reason": v["reason"],
@@ -68,8 +70,11 @@ def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
             else:
                 counts["unmeasured"] += 1
             tested_total += 1
+            named = claims_mod.parse_cells(pred.get("a", []) + pred.get("b", []))
+            frameworks = sorted({FRAMEWORKS[f].label for f, _ in named if f in FRAMEWORKS})
             tested.append({"id": claim["id"], "claim": claim["claim"], "topic": claim.get("topic", "other"),
-                           "test": claims_mod.describe(pred), "note": pred.get("note"), "verdicts": rows})
+                           "test": claims_mod.describe(pred), "note": pred.get("note"), "verdicts": rows,
+                           "frameworks": frameworks})
         sources.append({**source, "count": len(mine), "tested": tested})
     needs = [{**c} for c in doc["claims"] if "needs" in c]
     unmeasurable = [{**c, "why": c["unmeasurable"]["why"], "settled_by": c["unmeasurable"]["settled_by"]}
@@ -116,7 +121,7 @@ def ecosystem_context(ecosystem: dict) -> dict:
             value = entry.get("value")
             if value is None:
                 unknown += 1
-                text = f"unknown ({entry.get('error', 'not obtained')})"
+                text = "not retrieved"  # the fetch error stays in the snapshot, for maintainers
             else:
                 text = fmt_value(figure.name, value) + (f" ({entry['note']})" if entry.get("note") else "")
             rows.append({"label": fw.label, "value": text.replace("|", "/"), "source": entry["source"],
@@ -184,8 +189,9 @@ def guide_context(scenarios: dict, evaluated: list[dict], claims_doc: dict, verd
     return {"scenarios": shown, "frameworks": frameworks, "data_json": json_for_script(data)}
 
 
-def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> None:
-    """Render every evidence page through ``emit(rel, template, **context)``."""
+def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> dict:
+    """Render every evidence page through ``emit(rel, template, **context)``; returns
+    the claims tally, which the home page shows too."""
     from pipeline import REPO_ROOT
     from pipeline.publish import concepts, ergonomics, faq, notebook
     from pipeline.publish.verdicts import load_ecosystem
@@ -210,3 +216,4 @@ def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> 
     emit("concepts.md", "concepts.md.j2", **concepts.context(REPO_ROOT))
     emit("notebook.md", "notebook.md.j2", **notebook.context(Path(docs_dir) / "notebooks" / "redraw_a_chart.ipynb",
                                                              Path(docs_dir)))
+    return claims["counts"]

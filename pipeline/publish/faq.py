@@ -16,6 +16,9 @@ from pipeline.publish.formats import fmt_duration
 TRAINING = ("cnn_cifar", "transformer_lm", "mlp_digits")
 
 
+DEVICE_WORDS = {"cpu": "the CPU only", "cuda": "an NVIDIA GPU", "tpu": "a TPU"}
+
+
 def _where(machine: str, workload: str) -> Markup:
     """``machine``, linked workload: the head of an answer line, every value escaped."""
     return code(machine) + Markup(", ") + md_link(workload, f"workloads/{workload}.md#on-{machine}")
@@ -100,8 +103,10 @@ def hardware(cells: pd.DataFrame) -> list[Markup]:
     out = []
     for machine, group in cells.groupby("machine_id") if not cells.empty else []:
         kinds = sorted(set(group["device_kind"].dropna()))
-        names = sorted(set(group["device_name"].dropna()))
-        out.append(code(machine) + md(f": measured on {', '.join(kinds) or 'no device'} ({'; '.join(names)})."))
+        # a device's own name where it has one ("cpu: cpu" says nothing twice)
+        names = sorted({n for n in group["device_name"].dropna() if n.lower() not in {k.lower() for k in kinds}})
+        what = ", ".join(DEVICE_WORDS.get(k, k) for k in kinds) or "no device"
+        out.append(code(machine) + md(f": measured on {what}{' (' + '; '.join(names) + ')' if names else ''}."))
     return out
 
 
@@ -112,8 +117,9 @@ def agreement(cells: pd.DataFrame) -> list[Markup]:
         if "accuracy" not in group or group["accuracy"].isna().all():
             continue
         acc, loss = group["accuracy"].dropna(), group["final_loss"].dropna()
-        out.append(code(machine) + md(f", {workload}: accuracy {acc.min():.3f}–{acc.max():.3f}, final loss "
-                                      f"{loss.min():.3f}–{loss.max():.3f} across {len(group)} cells."))
+        # significant digits, not decimals: a converged loss of 1e-4 must not read as 0.000
+        out.append(code(machine) + md(f", {workload}: accuracy {100 * acc.min():.1f}–{100 * acc.max():.1f}%, "
+                                      f"final loss {loss.min():.3g}–{loss.max():.3g} across {len(group)} cells."))
     return out
 
 

@@ -167,6 +167,24 @@ def recommend(scenario: dict, rows: list[dict], weights: dict | None = None) -> 
     return sorted(ranking, key=lambda r: (r["partial"], -r["score"], -r["covered"]))
 
 
+def answer(scenario: dict, rows: list[dict], ranking: list[dict]) -> dict:
+    """The one-line answer the home page gives: the best fully measured framework,
+    its score and its margin over the runner-up; or why there is none. A scenario
+    about hardware the machine lacks gets no answer from numbers measured elsewhere."""
+    lacking = [row["not_measurable"] for crit, row in zip(scenario["criteria"], rows, strict=True)
+               if crit.get("hardware") and row["not_measurable"]]
+    if lacking:
+        return {"status": "needs hardware", "why": lacking[0]}
+    full = [r for r in ranking if not r["partial"]]
+    if not full:
+        return {"status": "not measured", "why": "no criterion has a measured value"}
+    top, runner_up = full[0], (full[1] if len(full) > 1 else None)
+    return {"status": "answered", "framework": top["framework"], "label": top["label"], "score": top["score"],
+            "runner_up": runner_up["label"] if runner_up else None,
+            "margin": top["score"] - runner_up["score"] if runner_up else None,
+            "criteria": len(scenario["criteria"]), "partial": [r["label"] for r in ranking if r["partial"]]}
+
+
 def write(data_dir: Path, out: Path) -> list[dict]:
     """Every scenario scored on every machine from the tables (``ergonomics.csv``
     included), the ecosystem figures and the ledger, written as JSON for the page."""
@@ -205,7 +223,9 @@ def evaluate(doc: dict, tables: dict, ecosystem: dict, ergonomics: pd.DataFrame)
                              "unit": crit.get("unit", ""), "values": found, "scores": score(crit, found),
                              "not_measurable": (f"needs {', '.join(hardware)}; {machine} has "
                                                 f"{', '.join(sorted(kinds)) or 'no device'}") if off else None})
-            per_machine.append({"machine_id": machine, "criteria": rows, "ranking": recommend(scenario, rows)})
+            ranking = recommend(scenario, rows)
+            per_machine.append({"machine_id": machine, "criteria": rows, "ranking": ranking,
+                                "answer": answer(scenario, rows, ranking)})
         out.append({**scenario, "machines": per_machine})
     return out
 

@@ -23,7 +23,7 @@ from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
 from pipeline.publish import escaping
 from pipeline.publish.aggregate import read_tables
-from pipeline.publish.charts import SAMPLED, chart_stem
+from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
 from pipeline.publish.formats import fmt, fmt_bytes, fmt_si
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,28 +34,50 @@ METRIC_TITLES = {
     "cases_throughput": "Throughput per case",
     "cases_latency": "Latency per request",
 }
+#: tables copied into the site (docs/data/), each with what a row is
+DOWNLOADS = {
+    "cells.csv": "one row per cell: medians, intervals, spread, memory, versions",
+    "cases.csv": "one row per cell and case of the operations workloads",
+    "comparisons.csv": "the worded comparisons, with their ratio intervals and tests",
+    "break_even.csv": "compile cost and break-even per compiled cell",
+    "ceilings.csv": "each machine's measured FLOP/s ceiling",
+    "facts.csv": "what each workload built: sizes, baselines",
+    "verdicts.csv": "every claim's verdict per machine",
+    "ergonomics.csv": "lines and distinct framework APIs per implementation",
+}
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
                 "case", "status", "reason", "work", "unit", "latency", "precision", "repeat", "first_call",
                 "first_call_warm_cache", "compilations", "recompilations", "error"}
 
 
-def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str) -> Markup | None:
-    """A div the page script fills from the inline Vega-Lite spec; the SVG stays as
-    the fallback when JavaScript is off or the spec cannot render. The stem names a
-    machine, so it is escaped for the attribute and the path it sits in."""
+def chart_summary(title: str, rows: list[dict], column: str, unit: str = "", scale: float = 1.0) -> str:
+    """The chart's text alternative: its title and every cell's median, as drawn."""
+    drawn = [r for r in rows if r.get(column) is not None and not (isinstance(r[column], float)
+                                                                   and math.isnan(r[column]))]
+    parts = [f"{r.get('case') + ': ' if r.get('case') else ''}{r['cell']} {fmt_si(r[column] * scale)}{unit}"
+             for r in drawn]
+    return f"{title}. Medians: {'; '.join(parts)}." if parts else title
+
+
+def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str, caption: str = "") -> Markup | None:
+    """A div the page script fills from the inline Vega-Lite spec. The SVG drawn at
+    build time is for readers without JavaScript (in ``noscript``, so nobody else
+    downloads it) and for a spec that cannot render (the script inserts it). The
+    stem names a machine, so it is escaped for the attribute and the path it sits in."""
     spec_path = docs_dir / CHARTS_URL / f"{stem}.json"
     if not spec_path.is_file():
         return None
     # allow_nan=False: a NaN in a spec would break the page's JSON parser; fail here instead
     spec = escaping.json_for_script(json.loads(spec_path.read_text()))
-    prefix = "../" * depth
+    svg = escaping.url(f"{'../' * depth}{CHARTS_URL}/{stem}.svg")
+    note = f'<p class="chart-caption">{escaping.attr(caption)}</p>\n' if caption else ""
     return Markup(
-        f'<div class="vega-chart" data-chart="{escaping.attr(stem)}">\n'
-        f'<img class="vega-fallback" src="{escaping.url(f"{prefix}{CHARTS_URL}/{stem}.svg")}" '
-        f'alt="{escaping.attr(alt_text)}">\n'
+        f'<div class="vega-chart" data-chart="{escaping.attr(stem)}" data-fallback="{svg}" '
+        f'data-alt="{escaping.attr(alt_text)}" role="img" aria-label="{escaping.attr(alt_text)}">\n'
+        f'<noscript><img class="vega-fallback" src="{svg}" alt="{escaping.attr(alt_text)}"></noscript>\n'
         f'<script type="application/json" class="vega-spec">{spec}</script>\n'
-        f"</div>"
+        f"</div>\n{note}"
     )
 
 
@@ -107,15 +129,30 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
     sections = []
     for machine_id, group in (mine.groupby("machine_id") if not mine.empty else []):
         charts = []
+        rows = _rows(group.sort_values("order"))
+        case_rows = [] if tables["cases"].empty else _rows(tables["cases"][
+            (tables["cases"]["workload"] == workload.name) & (tables["cases"]["machine_id"] == machine_id)
+            & (tables["cases"]["status"] == "ok")])
+        where = next((m for m in tables["machines"] if m["id"] == machine_id), {})
+        stamp = (f"Measured on {machine_id}, profile {', '.join(sorted(group['profile'].unique()))}, "
+                 f"last on {str(where.get('last', ''))[:10]}. ")
         for metric, title in METRIC_TITLES.items():
-            html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, title)
+            if metric.startswith("cases_"):
+                latency = metric == "cases_latency"
+                mine = [r for r in case_rows if bool(r.get("latency")) == latency]
+                alt_text = (chart_summary(title, mine, "time.median", " ms", 1000.0) if latency
+                            else chart_summary(title, mine, "throughput.median"))
+            else:
+                alt_text = chart_summary(title, rows, metric if metric == "time_to_first_step" else f"{metric}.median")
+            html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, alt_text,
+                              stamp + MARKS[metric])
             if html:
                 charts.append({"title": title, "html": html})
         training = workload.is_training
         sections.append({
             "machine_id": machine_id,
             "profiles": sorted(group["profile"].unique()),
-            "rows": _rows(group.sort_values("order")),
+            "rows": rows,
             "charts": charts,
             "comparisons": _of(tables["comparisons"], workload.name, machine_id),
             "break_even": _of(tables["break_even"], workload.name, machine_id),
@@ -131,6 +168,7 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
     return {
         "w": workload,
         "spec": workload.spec,
+        "downloads": DOWNLOADS,
         # its figures from the first machine's facts: the same data gives the same baselines everywhere
         "reference": figures.fill(workload.spec["reference"], sections[0]["facts"] if sections else {})
         if "reference" in workload.spec else None,
@@ -158,6 +196,12 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
         results.replace_file(path, text)
         written.append(path)
 
+    # the tables the pages show, offered as they are: every figure on the site can be downloaded
+    for name in DOWNLOADS:
+        source = Path(data_dir) / "tables" / name
+        if source.is_file():
+            results.replace_file(Path(docs_dir) / "data" / name, source.read_text())
+            written.append(Path(docs_dir) / "data" / name)
     for workload in workloads.values():
         emit(f"workloads/{workload.name}.md", "workload.md.j2",
              **workload_context(workload, tables, docs_dir))
@@ -172,16 +216,21 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
         latest = max(machine_list, key=lambda m: m["last"])
         # the first training workload with a chart on the latest machine
         for first in (w for w in workloads.values() if w.is_training):
+            cells = tables["cells"]
+            shown = _rows(cells[(cells["workload"] == first.name) & (cells["machine_id"] == latest["id"])
+                                & (cells["status"] == "ok")].sort_values("order")) if not cells.empty else []
             html = chart_html(docs_dir, chart_stem(first.name, latest["id"], "train_throughput"), 0,
-                              METRIC_TITLES["train_throughput"])
+                              chart_summary(METRIC_TITLES["train_throughput"], shown, "train_throughput.median"))
             if html:
                 headline = {"workload": first, "machine": latest, "html": html}
                 break
     from pipeline.publish.evidence_pages import write_evidence_pages
 
-    write_evidence_pages(Path(data_dir), Path(docs_dir), tables, emit)
+    tally = write_evidence_pages(Path(data_dir), Path(docs_dir), tables, emit)
     emit("index.md", "index.md.j2", machines=machine_list, workloads=list(workloads.values()),
-         headline=headline, frameworks=FRAMEWORKS, refused=refused)
+         headline=headline, frameworks=FRAMEWORKS, refused=refused, tally=tally,
+         answers=[{"id": s["id"], "title": s["title"], "machines": s["machines"]} for s in tables["guide"]],
+         accelerated=any(m["hardware"].get("gpus") or m["hardware"].get("tpu") for m in machine_list))
     return written
 
 

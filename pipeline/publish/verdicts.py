@@ -141,14 +141,18 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
     return rows
 
 
+SNAPSHOT = "in the snapshot"
+
+
 def _ecosystem_side(figures: dict, items: list[str], figure: str, where: str) -> Side:
     values = []
     for framework, _ in parse_cells(items):
         entry = figures.get(framework, {})
         value = entry.get(figure, {}).get("value") if isinstance(entry.get(figure), dict) else None
         if value is None:
-            why = (entry.get(figure) or {}).get("error") or "not obtained"
-            return Side(None, reason=f"{figure} of {FRAMEWORKS[framework].label} unknown {where} ({why})")
+            # the fetch error stays in the snapshot for maintainers; readers get what it means
+            missing = "not retrieved from its public source" if where == SNAPSHOT else f"not measured {where}"
+            return Side(None, reason=f"{FIGURES[figure].title} of {FRAMEWORKS[framework].label}: {missing}")
         values.append((value, FRAMEWORKS[framework].label))
     better = FIGURES[figure].better
     value, label = (max if better == "higher" else min)(values, key=lambda v: v[0]) if better else values[0]
@@ -160,7 +164,7 @@ def _ecosystem_rows(claim: dict, ecosystem: dict) -> list[dict]:
     figure = FIGURES[pred["ecosystem"]]
     evidence = f"ecosystem.md#{figure.name.replace('_', '-')}"
     if figure.kind == "snapshot":
-        sources = [(PUBLIC, ecosystem_figures(ecosystem, "snapshot"), "in the snapshot")]
+        sources = [(PUBLIC, ecosystem_figures(ecosystem, "snapshot"), SNAPSHOT)]
     else:
         sources = [(machine, ecosystem_figures(ecosystem, "live", machine), f"on {machine}")
                    for machine in sorted(ecosystem.get("live", {}))]

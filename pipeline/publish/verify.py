@@ -27,11 +27,13 @@ import json
 import subprocess
 from pathlib import Path
 
+import pandas as pd
+
 from pipeline import REPO_ROOT
 from pipeline.core import results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
-from pipeline.publish.aggregate import completeness, declared_counts
+from pipeline.publish.aggregate import case_rows, ceilings, completeness, declared_counts, over_ceiling_message
 
 
 def _git_file(sha: str, path: str) -> bytes | None:
@@ -130,24 +132,15 @@ def ceiling_findings(result: dict, source: str, ceilings: dict) -> list[str]:
         metric = result["metrics"].get(f"achieved_flops{suffix}")
         top = ceilings.get((result["machine_id"], precision))
         if metric and metric.get("value") and top and metric["value"] > top:
-            out.append(f"{source}: field metrics.achieved_flops{suffix}.value: {metric['value']:.4g} FLOP/s is "
-                       f"{100 * metric['value'] / top:.0f}% of this machine's measured {precision} ceiling "
-                       f"({top:.4g} FLOP/s); at most 100% is possible")
+            out.append(over_ceiling_message(source, suffix, metric["value"], top))
     return out
 
 
 def _ceilings(found: list[dict], workloads: dict) -> dict:
-    best: dict = {}
-    for r in found:
-        w = workloads.get(r["workload"])
-        if r["status"] != "ok" or w is None or not w.spec.get("ceiling"):
-            continue
-        for name, metric in r["metrics"].items():
-            if name.endswith("/throughput") and metric["unit"] == "FLOP/s" and metric.get("value"):
-                precision = name.split("_", 1)[0]
-                key = (r["machine_id"], precision)
-                best[key] = max(best.get(key, 0.0), metric["value"])
-    return best
+    """(machine, precision) -> FLOP/s: the same ceilings ``aggregate`` tables."""
+    table = ceilings(pd.DataFrame([row for r in found for row in case_rows(r)]),
+                     [name for name, w in workloads.items() if w.spec.get("ceiling")])
+    return {(r["machine_id"], r["precision"]): r["flops"] for r in table.to_dict("records")}
 
 
 def verify(paths: list[Path], data_dir: Path) -> tuple[list[str], list[str]]:
