@@ -239,3 +239,23 @@ def test_claims_overview_filters_and_sorts_offline(browser, server):
         assert problems == []
     finally:
         context.close()
+
+
+def test_axe_core_finds_no_serious_or_critical_violation(browser, server, built_site):
+    """axe-core, the maintained accessibility engine, over every page of the site."""
+    axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+    from pipeline.publish.browse import pages
+
+    axe = axe_sync.Axe()
+    context = browser.new_context()
+    page = context.new_page()
+    found = []
+    try:
+        for path in pages(built_site):
+            page.goto(f"{server}/{path}", wait_until="networkidle")
+            for v in axe.run(page).response["violations"]:
+                if v["impact"] in ("serious", "critical"):
+                    found.append(f"{path}: {v['id']} ({v['impact']}) at {v['nodes'][0]['target']}")
+    finally:
+        context.close()
+    assert found == []
