@@ -234,7 +234,7 @@ def test_claims_overview_filters_and_sorts_offline(browser, server):
         verdict.select_option("")
         assert page.locator(".claims-overview tbody tr:not([hidden])").count() == total
         # every row links to its claim's permalink on the same page
-        first = rows.first.locator("td a").get_attribute("href")
+        first = rows.first.locator("td a").first.get_attribute("href")
         assert first.startswith("#") and page.locator(f"[id='{first[1:]}']").count() == 1
         assert problems == []
     finally:

@@ -145,7 +145,7 @@ def test_ecosystem_snapshot_and_live():
     empty = {"cells": pd.DataFrame(), "cases": pd.DataFrame()}
     v = _verdicts({"ecosystem": "github_stars", "a": ["torch"], "b": ["jax"], "at_least": 1}, empty, eco)
     # the reader learns what is missing, in words; the fetch error stays in the snapshot for maintainers
-    assert v[claims.PUBLIC]["verdict"] == UNMEASURABLE
+    assert v[claims.PUBLIC]["verdict"] == claims.AWAITING  # not "not measurable": it can be, once read
     assert v[claims.PUBLIC]["reason"] == "GitHub stars of JAX/Flax: not retrieved from its public source"
     v = _verdicts({"ecosystem": "github_stars", "a": ["torch"], "at_least": 50000}, empty, eco)
     assert v[claims.PUBLIC]["verdict"] == HOLDS

@@ -25,6 +25,8 @@ from pipeline.core.frameworks import FRAMEWORKS
 CLAIMS_FILE = REPO_ROOT / "site_data" / "claims.yaml"
 SCHEMA_PATH = SCHEMAS / "claims.schema.json"
 HOLDS, FAILS, UNMEASURABLE = "holds", "does not hold", "not measurable"
+#: a claim about a public figure (stars, downloads, paper shares) that could not be read yet
+AWAITING = "awaiting public data"
 #: snapshot figures are not tied to a machine
 PUBLIC = "public sources"
 
@@ -46,6 +48,8 @@ class Side:
     low: float | None = None
     high: float | None = None
     reason: str | None = None
+    #: missing because a public source could not be read, not because it cannot be measured
+    awaiting: bool = False
 
 
 def load(path: Path = CLAIMS_FILE, workloads: dict | None = None) -> dict:

@@ -21,10 +21,11 @@ from pipeline.publish import claims as claims_mod
 from pipeline.publish import guide
 from pipeline.publish.escaping import json_for_script, md, md_link
 from pipeline.publish.formats import fmt_value
-from pipeline.publish.verdicts import FAILS, HOLDS, UNMEASURABLE
+from pipeline.publish.verdicts import AWAITING, FAILS, HOLDS, UNMEASURABLE
 
 #: verdict -> CSS class of its mark; the mark is words, so it reads without an emoji font
-BADGES = {HOLDS: "verdict-holds", FAILS: "verdict-fails", UNMEASURABLE: "verdict-unmeasurable"}
+BADGES = {HOLDS: "verdict-holds", FAILS: "verdict-fails", UNMEASURABLE: "verdict-unmeasurable",
+          AWAITING: "verdict-awaiting"}
 
 
 def _metric_name(pred: dict, side: str) -> str:
@@ -37,7 +38,7 @@ def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
     by_claim = {cid: g for cid, g in verdicts.groupby("claim")} if not verdicts.empty else {}
     sources = []
     tested_total = 0
-    counts = {"holds": 0, "fails": 0, "mixed": 0, "unmeasured": 0, "needs": 0, "unmeasurable": 0}
+    counts = {"holds": 0, "fails": 0, "mixed": 0, "unmeasured": 0, "awaiting": 0, "needs": 0, "unmeasurable": 0}
     for source in doc["sources"]:
         mine = [c for c in doc["claims"] if c["source"] == source["id"]]
         tested = []
@@ -67,6 +68,8 @@ def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
                 counts["holds"] += 1
             elif FAILS in kinds:
                 counts["fails"] += 1
+            elif AWAITING in kinds:
+                counts["awaiting"] += 1
             else:
                 counts["unmeasured"] += 1
             tested_total += 1

@@ -15,7 +15,18 @@ import pandas as pd
 
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.publish.claims import CASE_METRICS, FAILS, HOLDS, PUBLIC, UNMEASURABLE, Side, _num, direction, parse_cells
+from pipeline.publish.claims import (
+    AWAITING,
+    CASE_METRICS,
+    FAILS,
+    HOLDS,
+    PUBLIC,
+    UNMEASURABLE,
+    Side,
+    _num,
+    direction,
+    parse_cells,
+)
 
 COLUMNS = ["claim", "machine_id", "verdict", "reason", "a_value", "a_cell", "b_value", "b_cell", "ratio",
            "close", "evidence"]
@@ -61,8 +72,9 @@ def _test(pred: dict, a: Side, b: Side | None) -> dict:
     """Compare the ratio a/b (or a alone) with the thresholds; 'close' when the ratio
     of the intervals' ends reaches both sides of a threshold."""
     if a.value is None or (b is not None and b.value is None):
-        reason = a.reason if a.value is None else b.reason
-        return {"verdict": UNMEASURABLE, "reason": reason, "ratio": None, "close": False}
+        missing = a if a.value is None else b
+        return {"verdict": AWAITING if missing.awaiting else UNMEASURABLE, "reason": missing.reason, "ratio": None,
+                "close": False}
     if b is not None and b.value == 0:
         return {"verdict": UNMEASURABLE, "reason": "side b is zero: no ratio", "ratio": None, "close": False}
     ratio = a.value / b.value if b is not None else a.value
@@ -152,7 +164,8 @@ def _ecosystem_side(figures: dict, items: list[str], figure: str, where: str) ->
         if value is None:
             # the fetch error stays in the snapshot for maintainers; readers get what it means
             missing = "not retrieved from its public source" if where == SNAPSHOT else f"not measured {where}"
-            return Side(None, reason=f"{FIGURES[figure].title} of {FRAMEWORKS[framework].label}: {missing}")
+            return Side(None, reason=f"{FIGURES[figure].title} of {FRAMEWORKS[framework].label}: {missing}",
+                        awaiting=where == SNAPSHOT)
         values.append((value, FRAMEWORKS[framework].label))
     better = FIGURES[figure].better
     value, label = (max if better == "higher" else min)(values, key=lambda v: v[0]) if better else values[0]
@@ -224,5 +237,6 @@ def load_ecosystem(data_dir: Path) -> dict:
 def summary(verdicts: pd.DataFrame) -> dict[str, int]:
     counts = verdicts.groupby("claim")["verdict"].agg(lambda v: HOLDS if (v == HOLDS).any() and not (v == FAILS).any()
                                                       else FAILS if (v == FAILS).any() and not (v == HOLDS).any()
-                                                      else "mixed" if (v == HOLDS).any() else UNMEASURABLE)
+                                                      else "mixed" if (v == HOLDS).any()
+                                                      else AWAITING if (v == AWAITING).any() else UNMEASURABLE)
     return {k: int(v) for k, v in counts.value_counts().items()}
