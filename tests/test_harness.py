@@ -135,7 +135,10 @@ def test_a_stopped_harness_leaves_no_worker_behind(tmp_path, how):
         [sys.executable, "-m", "pipeline", "run", "--workload", folder.name, "--workloads-dir", str(folder.parent),
          "--framework", "torch", "--mode", "eager", "--profile", "smoke", "--device", "cpu", "--threads", "1",
          "--timeout", "600", "--out", str(out)],
-        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # as from a terminal: a test run started as a background job inherits SIGINT ignored,
+        # and Python then installs no Ctrl-C handler at all
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         worker = _worker_of(psutil.Process(harness.pid))
         if how.startswith("SIGINT"):
