@@ -301,13 +301,21 @@ def cmd_pages(ns) -> int:
     return 0
 
 
+def _built_site(folder: str) -> Path | None:
+    """The built site's folder, or None (said on stderr) when nothing was built there."""
+    site = Path(folder)
+    if (site / "index.html").is_file():
+        return site
+    print(f"error: {site}: no built site here (snakemake, or mkdocs build, writes it)", file=sys.stderr)
+    return None
+
+
 def cmd_page_weight(ns) -> int:
     """Every page of the built site loaded cold in headless Chromium: requests and bytes against the targets."""
     from pipeline.publish import browse
 
-    site = Path(ns.site)
-    if not (site / "index.html").is_file():
-        print(f"error: {site}: no built site here (snakemake, or mkdocs build, writes it)", file=sys.stderr)
+    site = _built_site(ns.site)
+    if site is None:
         return 2
     rows = browse.measure(site)
     print(browse.table(rows))
@@ -318,9 +326,8 @@ def cmd_screenshots(ns) -> int:
     """Every page of the built site at 1280 and 390 px wide, as PNGs in one folder."""
     from pipeline.publish import browse
 
-    site = Path(ns.site)
-    if not (site / "index.html").is_file():
-        print(f"error: {site}: no built site here (snakemake, or mkdocs build, writes it)", file=sys.stderr)
+    site = _built_site(ns.site)
+    if site is None:
         return 2
     written = browse.screenshots(site, Path(ns.out))
     print(f"{len(written)} screenshot(s) in {ns.out}")

@@ -4,14 +4,13 @@ requests anything it cannot load."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 
 import pytest
 import yaml
 from conftest import ROOT, in_ci
+
+from pipeline.publish import browse
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -22,8 +21,6 @@ if CHROMIUM is None:
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PAGES = ["index.html", "workloads/mlp_digits.html", "environment.html", "methodology.html", "claims.html",
          "guide.html", "ecosystem.html", "concepts.html", "ergonomics.html", "faq.html", "notebook.html",
          "notebooks/redraw_a_chart.html"]
@@ -31,17 +28,8 @@ PAGES = ["index.html", "workloads/mlp_digits.html", "environment.html", "methodo
 
 def serve(folder):
     """Serve ``folder`` on a free loopback port for as long as the generator lives."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with browse.serve(folder) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +40,7 @@ def server(built_site):
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=browse.BROWSER_ARGS)
         yield b
         b.close()
 

@@ -10,10 +10,12 @@ phone's width into one folder, for a reviewer without a browser at hand.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 #: uncompressed cold load, bytes: pages with a chart may fetch the chart libraries
@@ -35,14 +37,33 @@ def pages(site: Path) -> list[str]:
     return sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if p.name != "404.html")
 
 
-def _serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+@contextlib.contextmanager
+def serve(site: Path) -> Iterator[str]:
+    """Serve ``site`` on a free loopback port; yields its base URL."""
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+@contextlib.contextmanager
+def _site_in_chromium(site: Path):
+    """(browser, base URL): the built site served, and headless Chromium to read it."""
+    from playwright.sync_api import sync_playwright
+
+    with serve(site) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=BROWSER_ARGS)
+        try:
+            yield browser, base
+        finally:
+            browser.close()
 
 
 #: (name, viewport) of the screenshots: a laptop and a phone
@@ -51,58 +72,41 @@ WIDTHS = [("1280", {"width": 1280, "height": 900}), ("390", {"width": 390, "heig
 
 def screenshots(site: Path, out: Path) -> list[Path]:
     """Full-page PNGs of every page at both widths: ``out/<page>-<width>.png``."""
-    from playwright.sync_api import sync_playwright
-
     out.mkdir(parents=True, exist_ok=True)
-    httpd, base = _serve(site)
     written = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=_chromium(), args=BROWSER_ARGS)
-            for name, viewport in WIDTHS:
-                context = browser.new_context(viewport=viewport)
-                page = context.new_page()
-                for path in pages(site):
-                    page.goto(f"{base}/{path}", wait_until="networkidle")
-                    target = out / f"{path[:-len('.html')].replace('/', '__')}-{name}.png"
-                    page.screenshot(path=str(target), full_page=True)
-                    written.append(target)
-                context.close()
-            browser.close()
-    finally:
-        httpd.shutdown()
+    with _site_in_chromium(site) as (browser, base):
+        for name, viewport in WIDTHS:
+            context = browser.new_context(viewport=viewport)
+            page = context.new_page()
+            for path in pages(site):
+                page.goto(f"{base}/{path}", wait_until="networkidle")
+                target = out / f"{path[:-len('.html')].replace('/', '__')}-{name}.png"
+                page.screenshot(path=str(target), full_page=True)
+                written.append(target)
+            context.close()
     return written
 
 
 def measure(site: Path) -> list[dict]:
     """One row per page: requests, bytes, whether it draws a chart, its target."""
-    from playwright.sync_api import sync_playwright
-
-    httpd, base = _serve(site)
     rows = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=_chromium(), args=BROWSER_ARGS)
-            for path in pages(site):
-                context = browser.new_context()  # a new context: an empty cache
-                page = context.new_page()
-                responses = []
-                page.on("response", lambda response, seen=responses: seen.append(response))
-                page.goto(f"{base}/{path}", wait_until="networkidle")
-                size = 0
-                for response in responses:
-                    try:
-                        size += len(response.body())
-                    except Exception:  # noqa: BLE001 - a redirect or aborted response has no body
-                        pass
-                chart = page.locator("div.vega-chart").count() > 0
-                kind = "chart" if chart else "no chart"
-                rows.append({"page": path, "requests": len(responses), "bytes": size, "kind": kind,
-                             "target": TARGETS[kind], "over": size > TARGETS[kind]})
-                context.close()
-            browser.close()
-    finally:
-        httpd.shutdown()
+    with _site_in_chromium(site) as (browser, base):
+        for path in pages(site):
+            context = browser.new_context()  # a new context: an empty cache
+            page = context.new_page()
+            responses = []
+            page.on("response", lambda response, seen=responses: seen.append(response))
+            page.goto(f"{base}/{path}", wait_until="networkidle")
+            size = 0
+            for response in responses:
+                try:
+                    size += len(response.body())
+                except Exception:  # noqa: BLE001 - a redirect or aborted response has no body
+                    pass
+            kind = "chart" if page.locator("div.vega-chart").count() > 0 else "no chart"
+            rows.append({"page": path, "requests": len(responses), "bytes": size, "kind": kind,
+                         "target": TARGETS[kind], "over": size > TARGETS[kind]})
+            context.close()
     return rows
 
 
