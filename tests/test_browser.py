@@ -4,6 +4,8 @@ requests anything it cannot load."""
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 
 import pytest
@@ -84,7 +86,7 @@ def test_charts_render_interactively(browser, server):
             assert box.locator("img.vega-fallback").count() == 0
         assert problems == []
         # the libraries came from the site itself; the static SVGs were never fetched
-        assert sum("/assets/vendor/vega" in url for url in requests) == 3
+        assert [url.rsplit("/", 1)[-1] for url in requests if "/assets/vendor/" in url] == ["vega@6.4.0.min.js"]
         assert not [url for url in requests if "/assets/charts/" in url and url.endswith(".svg")]
     finally:
         context.close()
@@ -247,3 +249,44 @@ def test_axe_core_finds_no_serious_or_critical_violation(browser, server, built_
     finally:
         context.close()
     assert found == []
+
+
+def _search(page, query):
+    """Type ``query`` into the theme's search; the result pages' paths, best first."""
+    page.fill("input[data-md-component=search-query]", query)
+    page.wait_for_function(
+        "q => document.querySelector('[data-md-component=search-result] .md-search-result__meta')"
+        " && document.querySelector('.md-search-result__item') !== null"
+        " && document.querySelector('input[data-md-component=search-query]').value === q", arg=query,
+        timeout=15_000)
+    hrefs = page.locator(".md-search-result__item > a").evaluate_all("els => els.map(e => e.href)")
+    return [h.split("/", 3)[-1].split("#")[0] for h in hrefs]
+
+
+def test_search_index_loads_only_when_the_reader_opens_search(browser, server):
+    """search-on-demand.js: no page pays for the search worker and index until search gets
+    focus; then search works as the theme made it."""
+    requests = []
+    context, page, problems = open_page(browser, f"{server}/faq.html", requests=requests)
+    try:
+        assert not [url for url in requests if "search_index.json" in url or "/workers/search" in url]
+        page.keyboard.press("/")  # the theme's shortcut: focuses the search field
+        assert _search(page, "methodology")
+        assert [url for url in requests if url.endswith("/search/search_index.json")]
+        assert problems == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("slug", sorted(p.parent.name for p in (ROOT / "workloads").glob("*/workload.yaml")))
+def test_a_workload_page_comes_first_in_search_for_its_name(browser, server, built_site, slug):
+    """By its folder name and by its title (the page's heading)."""
+    heading = re.search(r"<h1[^>]*>(.*?)<", (built_site / "workloads" / f"{slug}.html").read_text()).group(1)
+    context, page, problems = open_page(browser, f"{server}/index.html")
+    try:
+        page.keyboard.press("/")
+        for query in (slug, html.unescape(heading)):
+            assert _search(page, query)[0] == f"workloads/{slug}.html", query
+        assert problems == []
+    finally:
+        context.close()

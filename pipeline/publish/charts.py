@@ -1,17 +1,24 @@
-"""Altair charts, written as Vega-Lite JSON (for the interactive page) and SVG
-(for readers without JavaScript and for print)."""
+"""Altair charts, compiled by vl-convert to Vega JSON (which the page draws with Vega
+alone: no Vega-Lite compiler or vega-embed in the reader's browser) and rendered to
+SVG (for readers without JavaScript and for print)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import altair as alt
 import pandas as pd
+import vl_convert as vlc
 
 from pipeline.core import catalogue
 from pipeline.core.frameworks import FRAMEWORKS
 
+#: the Vega-Lite version Altair writes, as vl-convert names it ("6.4")
+VL_VERSION = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
+#: significant digits kept per drawn sample: a dot is placed to well under a pixel
+SAMPLE_DIGITS = 4
 COLORS = {"torch": "#ee4c2c", "tensorflow": "#ff8f00", "jax": "#2a56c6", "keras": "#7b1fa2"}
 
 
@@ -56,12 +63,16 @@ def spread_chart(cells: pd.DataFrame, samples: pd.DataFrame, metric: str, unit: 
                      f"{metric}.median", f"{metric}.ci_low", f"{metric}.ci_high"]].rename(
         columns={f"{metric}.median": "median", f"{metric}.ci_low": "ci_low", f"{metric}.ci_high": "ci_high"}
     )
-    # only what the dots draw: every sample row of the inline spec repeats these
-    raw = samples[samples["metric"] == metric].merge(summary, on=["framework", "mode"])[
-        ["cell", "framework_label", "value"]]
+    summary["i"] = range(len(summary))
+    # a sample row is its cell's number and its value; the labels are looked up from
+    # the summary rows, so the inline spec does not repeat them per sample
+    raw = samples[samples["metric"] == metric].merge(summary[["framework", "mode", "i"]], on=["framework", "mode"])
+    raw = pd.DataFrame({"i": raw["i"], "value": [float(f"{v:.{SAMPLE_DIGITS}g}") for v in raw["value"]]})
     y = alt.Y("cell:N", sort=order, title=None)
     x_title = SAMPLED[metric].format(unit=unit)
-    dots = alt.Chart(raw).mark_circle(size=28, opacity=0.35).encode(
+    dots = alt.Chart(raw).transform_lookup(
+        lookup="i", from_=alt.LookupData(summary, key="i", fields=["cell", "framework_label"]),
+    ).mark_circle(size=28, opacity=0.35).encode(
         x=alt.X("value:Q", title=x_title, scale=alt.Scale(type="log")),
         y=y,
         color=_color(summary["framework_label"]),
@@ -115,10 +126,14 @@ def chart_stem(workload: str, machine_id: str, metric: str) -> str:
 
 
 def write(chart: alt.TopLevelMixin, out_dir: Path, stem: str) -> None:
+    """``<stem>.json``, the Vega spec the page draws, and ``<stem>.svg``, both offline."""
     base = Path(out_dir) / stem
     base.parent.mkdir(parents=True, exist_ok=True)
-    base.with_suffix(".json").write_text(chart.to_json(indent=None) + "\n")
-    chart.save(str(base.with_suffix(".svg")))  # rendered offline by vl-convert
+    spec = chart.to_dict()
+    vega = vlc.vegalite_to_vega(spec, vl_version=VL_VERSION)
+    # allow_nan=False: a browser's JSON parser refuses NaN, which would leave the chart blank
+    base.with_suffix(".json").write_text(json.dumps(vega, separators=(",", ":"), allow_nan=False) + "\n")
+    base.with_suffix(".svg").write_text(vlc.vegalite_to_svg(spec, vl_version=VL_VERSION))
 
 
 def cases_chart(cases: pd.DataFrame, latency: bool) -> alt.LayerChart:

@@ -61,7 +61,7 @@ def chart_summary(title: str, rows: list[dict], column: str, unit: str = "", sca
 
 
 def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str, caption: str = "") -> Markup | None:
-    """A div the page script fills from the inline Vega-Lite spec. The SVG drawn at
+    """A div the page script fills from the inline Vega spec. The SVG drawn at
     build time is for readers without JavaScript (in ``noscript``, so nobody else
     downloads it) and for a spec that cannot render (the script inserts it). The
     stem names a machine, so it is escaped for the attribute and the path it sits in."""

@@ -1,17 +1,17 @@
-// Render every inline Vega-Lite spec with the local, pinned vega-embed. The chart
-// libraries (about 830 KB) are fetched only by pages that have a chart, from the
-// folder beside this script, so the site still works from file:// and offline.
-// Readers without JavaScript get the SVG rendered at build time (in <noscript>);
-// if rendering fails here, that SVG is put in the chart's place.
+// Draw every inline chart spec with the local, pinned Vega. The specs were compiled
+// from Vega-Lite to Vega when the site was built (pipeline/publish/charts.py), so the
+// page needs Vega alone (about 510 KB), fetched only by pages that have a chart, from
+// the folder beside this script: the site still works from file:// and offline.
+// Readers without JavaScript get the SVG rendered at build time (in <noscript>); if
+// drawing fails here, that SVG is put in the chart's place.
 (function () {
-  var LIBRARIES = ["vega@6.4.0.min.js", "vega-lite@6.4.1.min.js", "vega-embed@7.3.0.min.js"];
+  var LIBRARY = "vega@6.4.0.min.js";
   var here = document.currentScript ? document.currentScript.src : "";
 
-  function load(i, done) {
-    if (i === LIBRARIES.length) return done();
+  function load(done) {
     var tag = document.createElement("script");
-    tag.src = new URL("../vendor/" + LIBRARIES[i], here).href;
-    tag.onload = function () { load(i + 1, done); };
+    tag.src = new URL("../vendor/" + LIBRARY, here).href;
+    tag.onload = function () { done(); };
     tag.onerror = function () { done(new Error("could not load " + tag.src)); };
     document.head.appendChild(tag);
   }
@@ -25,34 +25,45 @@
     box.appendChild(img);
   }
 
-  function render(boxes) {
-    boxes.forEach(function (box) {
-      if (box.dataset.rendered) return;
-      var script = box.querySelector("script.vega-spec");
-      if (!script) return fallback(box);
-      var target = document.createElement("div");
-      target.className = "vega-target";
-      box.appendChild(target);
-      vegaEmbed(target, JSON.parse(script.textContent), { actions: false, renderer: "svg" })
-        .then(function () { box.dataset.rendered = "true"; })
-        .catch(function (err) {
-          target.remove();
-          fallback(box);
-          console.warn("chart " + box.dataset.chart + " shows its static SVG:", err);
-        });
-    });
+  function draw(box) {
+    if (box.dataset.rendered) return;
+    var script = box.querySelector("script.vega-spec");
+    if (!script) return fallback(box);
+    var target = document.createElement("div");
+    target.className = "vega-target";
+    box.appendChild(target);
+    var fail = function (err) {
+      target.remove();
+      fallback(box);
+      console.warn("chart " + box.dataset.chart + " shows its static SVG:", err);
+    };
+    try {
+      var spec = JSON.parse(script.textContent);
+      if (/vega-lite/.test(spec.$schema || "")) throw new Error("a Vega-Lite spec: compile it to Vega first");
+      // Vega's own tooltip handler shows a mark's tooltip as the browser's title text
+      new vega.View(vega.parse(spec), { renderer: "svg", container: target, hover: true })
+        .runAsync()
+        .then(function () {
+          box.dataset.rendered = "true";
+          // a static image shown outside <noscript> (the notebook's, for JupyterLab) gives way to the chart
+          box.querySelectorAll("img.vega-fallback").forEach(function (img) { img.remove(); });
+        })
+        .catch(fail);
+    } catch (err) {
+      fail(err);
+    }
   }
 
   function start() {
     var boxes = document.querySelectorAll("div.vega-chart");
     if (!boxes.length) return;
-    load(0, function (err) {
-      if (err || typeof vegaEmbed !== "function") {
+    load(function (err) {
+      if (err || typeof vega === "undefined") {
         console.warn("charts show their static SVG:", err);
         boxes.forEach(fallback);
         return;
       }
-      render(boxes);
+      boxes.forEach(draw);
     });
   }
 
