@@ -40,6 +40,9 @@ DATA = config["data_dir"]
 MACHINE = hardware.machine_id()
 THREADS = pipeline_config.threads(config)
 ALL_WORKLOADS = sorted(glob.glob("workloads/*/workload.yaml"))
+#: the publishing code: an edit to it regenerates every table, chart and page (seconds of
+#: work), never a measurement, which depends on the workload and backend files alone
+PUBLISH_CODE = sorted(glob.glob("pipeline/publish/*.py") + glob.glob("pipeline/core/*.py") + ["pipeline/cli.py"])
 
 
 # a result of another profile than the main one carries it in its name, beside the main results

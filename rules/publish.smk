@@ -5,6 +5,7 @@
 
 rule aggregate:
     input:
+        PUBLISH_CODE,
         measured_results(),
         timer_checks(),
     output:
@@ -22,6 +23,7 @@ rule aggregate:
 
 rule charts:
     input:
+        PUBLISH_CODE,
         rules.aggregate.output,
     output:
         touch("build/stamps/charts.done"),
@@ -34,6 +36,7 @@ rule charts:
 
 rule verdicts:
     input:
+        PUBLISH_CODE,
         rules.aggregate.output,
         ecosystem_files(),
         claims=f"{DATA}/claims.yaml",
@@ -48,6 +51,7 @@ rule verdicts:
 
 rule ergonomics:
     input:
+        PUBLISH_CODE,
         glob.glob("workloads/*/*.py"),
     output:
         touch("build/stamps/ergonomics.done"),
@@ -59,6 +63,7 @@ rule ergonomics:
 
 rule guide:
     input:
+        PUBLISH_CODE,
         rules.aggregate.output,
         rules.ergonomics.output,
         ecosystem_files(),
@@ -74,6 +79,7 @@ rule guide:
 
 rule pages:
     input:
+        PUBLISH_CODE,
         rules.aggregate.output,
         rules.charts.output,
         rules.verdicts.output,
@@ -98,6 +104,7 @@ rule pages:
 
 rule site:
     input:
+        PUBLISH_CODE,
         rules.pages.output,
         "mkdocs.yml",
         glob.glob("docs/*.md"),
@@ -105,6 +112,7 @@ rule site:
         glob.glob("docs/notebooks/*.ipynb"),
         rules.aggregate.output,
         glob.glob("docs/assets/css/*"),
+        glob.glob("overrides/*"),
         # the code tabs and the concept map include these files verbatim
         glob.glob("workloads/*/*.py"),
         glob.glob("pipeline/measure/backends/*.py"),

@@ -419,3 +419,19 @@ def test_live_write_refuses_a_snapshot_figure(tmp_path):
     with pytest.raises(live.LiveError, match="field frameworks.fake.figures.github_stars: not a live figure"):
         live.write(tmp_path / "live.json", doc)
     assert not (tmp_path / "live.json").exists()
+
+
+def test_a_framework_that_needs_a_backend_counts_it_everywhere(monkeypatch):
+    """Keras 3: footprint, dependencies and import time all include the backend it runs
+    on, the first installed of its list, and every note says which."""
+    backend = live.Target("backend", (("packaging",),), "packaging")
+    monkeypatch.setitem(live.TARGETS, "backend", backend)
+    monkeypatch.setitem(live.TARGETS, "absent", live.Target("absent", (("no-such-distribution-xyz",),), "x"))
+    wrapper = live.Target("wrapper", (("pyyaml",),), "yaml", keras_backends=("absent", "backend"))
+    entry = live.measure(runs=1, targets={"wrapper": wrapper})["frameworks"]["wrapper"]
+    figures = entry["figures"]
+    assert set(entry["distributions"]) == {"pyyaml", "packaging"}
+    assert figures["footprint_mb"]["value"] == pytest.approx(sum(entry["distributions"].values()), abs=0.02)
+    assert "with backend, the backend it runs on here" in figures["footprint_mb"]["note"]
+    assert figures["dependencies"]["note"].startswith("with backend")
+    assert "KERAS_BACKEND=backend" in figures["import_time_s"]["note"]

@@ -29,8 +29,8 @@ from pipeline.publish.verdicts import ecosystem_figures, select_cells
 
 SCENARIOS_FILE = REPO_ROOT / "site_data" / "scenarios.yaml"
 SCHEMA_PATH = SCHEMAS / "scenarios.schema.json"
-ERGONOMICS = {"lines": ("Lines of code (median over workloads)", "lower"),
-              "api_count": ("Distinct framework APIs (median over workloads)", "lower")}
+ERGONOMICS = {"lines": ("Lines of code (median over the workloads every framework implements)", "lower"),
+              "api_count": ("Distinct framework APIs (median over the workloads every framework implements)", "lower")}
 
 
 def load(path: Path = SCENARIOS_FILE, workloads: dict | None = None, sources: set[str] | None = None,
@@ -117,11 +117,16 @@ def values(crit: dict, tables: dict, machine: str, ecosystem: dict, ergonomics: 
             if isinstance(value, (int, float)):
                 out[framework] = {"value": float(value), "detail": figure.title,
                                   "evidence": f"ecosystem.md#{figure.name.replace('_', '-')}"}
-    else:
-        if not ergonomics.empty:
-            for framework, group in ergonomics.groupby("framework"):
-                out[framework] = {"value": float(group[crit["ergonomics"]].median()),
-                                  "detail": f"median over {len(group)} workload(s)", "evidence": "ergonomics.md"}
+    elif not ergonomics.empty:
+        # like with like: every framework over the same workloads, those all of them implement
+        # (Keras 3 has fewer; a median over more, longer workloads would tilt the comparison)
+        common = set.intersection(*(set(g["workload"]) for _, g in ergonomics.groupby("framework")))
+        shared = ergonomics[ergonomics["workload"].isin(common)]
+        names = ", ".join(sorted(common))
+        for framework, group in shared.groupby("framework"):
+            out[framework] = {"value": float(group[crit["ergonomics"]].median()),
+                              "detail": f"median over the {len(group)} workload(s) every framework implements "
+                                        f"({names})", "evidence": "ergonomics.md"}
     return out
 
 
