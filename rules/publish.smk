@@ -121,4 +121,5 @@ rule site:
     log:
         "logs/site.log",
     shell:
-        "{PY} -m mkdocs build --strict --site-dir {output} > {log} 2>&1"
+        # site_hooks.py serves the stored result files of this data folder
+        "SITE_DATA_DIR={DATA} {PY} -m mkdocs build --strict --site-dir {output} > {log} 2>&1"

@@ -9,14 +9,14 @@ import re
 import shutil
 
 import pytest
-import yaml
 from conftest import ROOT, in_ci
+from mkdocs.utils.yaml import yaml_load
 
 from pipeline.publish import browse
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SITE_NAME = yaml.safe_load((ROOT / "mkdocs.yml").read_text().split("\nnav:")[0])["site_name"]
+SITE_NAME = yaml_load((ROOT / "mkdocs.yml").read_text())["site_name"]
 if CHROMIUM is None:
     if in_ci():
         raise RuntimeError("CI needs Debian's chromium for the browser tests (apt-get install chromium)")

@@ -18,7 +18,6 @@ import nbformat
 import pandas as pd
 import pytest
 import vl_convert as vlc
-import yaml
 from conftest import ROOT
 from jupyter_client.kernelspec import KernelSpecManager
 
@@ -268,7 +267,9 @@ def test_the_template_refuses_a_missing_value():
 
 
 def test_mkdocs_executes_the_notebook_and_fails_on_errors():
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    from mkdocs.utils.yaml import yaml_load
+
+    config = yaml_load((ROOT / "mkdocs.yml").read_text())
     plugins = config["plugins"]
     assert "search" in plugins
     options = next(p["mkdocs-jupyter"] for p in plugins if isinstance(p, dict) and "mkdocs-jupyter" in p)

@@ -176,3 +176,28 @@ def test_the_notebook_page_links_a_compact_stylesheet_instead_of_jupyterlabs(bui
     assert (built_site / "assets" / "css" / "notebook.css").is_file()
     # a page without the inlined stylesheet is left as it was
     assert site_hooks.drop_jupyterlab_css("<style>p{}</style>", "x.css") == "<style>p{}</style>"
+
+
+def test_every_cell_links_to_its_stored_result_file(built_site):
+    """Each cell of a workload page links its raw result, served byte for byte from site_data/."""
+    cells = pd.read_csv(ROOT / "site_data" / "tables" / "cells.csv")
+    for row in cells.to_dict("records"):
+        page = (built_site / "workloads" / f"{row['workload']}.html").read_text()
+        name = f"{row['framework']}-{row['mode']}" + ("" if row["profile"] == "default" else f"@{row['profile']}")
+        link = f"data/results/{row['machine_id']}/{row['workload']}/{name}.json"
+        assert f'href="../{link}"' in page, (row["workload"], name)
+        stored = ROOT / "site_data" / "results" / row["machine_id"] / row["workload"] / f"{name}.json"
+        assert (built_site / link).read_bytes() == stored.read_bytes()
+
+
+def test_only_hand_written_pages_get_an_edit_link():
+    from types import SimpleNamespace
+
+    from pipeline.publish import site_hooks
+
+    generated = (ROOT / "docs" / "claims.md").read_text()
+    hand_written = (ROOT / "docs" / "methodology.md").read_text()
+    for text, kept in ((generated, False), (hand_written, True)):
+        page = SimpleNamespace(edit_url="https://example.org/edit/main/docs/x.md")
+        assert site_hooks.on_page_markdown(text, page, None, None) == text
+        assert (page.edit_url is not None) == kept

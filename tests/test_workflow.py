@@ -209,7 +209,9 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
     import yaml
 
     repo = copy_repo(tmp_path)
-    nav = yaml.safe_load((repo / "mkdocs.yml").read_text())["nav"]
+    from mkdocs.utils.yaml import yaml_load
+
+    nav = yaml_load((repo / "mkdocs.yml").read_text())["nav"]
     for name, behaviour in FAULTS.items():
         folder = repo / "workloads" / name
         shutil.copytree(ROOT / "tests" / "fixtures" / "faulty", folder)

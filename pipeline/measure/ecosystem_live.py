@@ -230,6 +230,7 @@ def measure_target(target: Target, runs: int, base: list[str], lookup: Lookup = 
     sets = dependency_sets(own, base, lookup)
     sizes = {d: round(size_bytes(d) / MIB, 2) for d in own + [d for d in sets["exclusive"] if d not in sets["missing"]]}
     missing_note = f"required but not installed: {', '.join(sets['missing'])}" if sets["missing"] else None
+    counted = f"{with_backend.strip(' ()')}: " if with_backend else ""
     samples, error = import_times(target.imports, runs, env)
     import_fig = {"value": round(statistics.median(samples), 4), "note": import_note} if not error else \
         {"value": None, "error": error}
@@ -241,11 +242,8 @@ def measure_target(target: Target, runs: int, base: list[str], lookup: Lookup = 
         "footprint_mb": {"value": round(sum(sizes.values()), 2),
                          "note": f"{' + '.join(own)} and {len(sizes) - len(own)} exclusive dependencies{with_backend}"
                                  + (f"; {missing_note}" if missing_note else "")},
-        "dependencies": {"value": len(sets["dependencies"]),
-                         "note": (f"{with_backend.strip(' ()')}: " if with_backend else "") + ", ".join(sets["dependencies"])},
-        "exclusive_dependencies": {"value": len(sets["exclusive"]),
-                                   "note": (f"{with_backend.strip(' ()')}: " if with_backend else "")
-                                           + ", ".join(sets["exclusive"])},
+        "dependencies": {"value": len(sets["dependencies"]), "note": counted + ", ".join(sets["dependencies"])},
+        "exclusive_dependencies": {"value": len(sets["exclusive"]), "note": counted + ", ".join(sets["exclusive"])},
         "import_time_s": import_fig,
     }
     for fig in figures.values():

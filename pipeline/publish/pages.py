@@ -51,6 +51,12 @@ CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label"
                 "first_call_warm_cache", "compilations", "recompilations", "error"}
 
 
+def raw_result_url(row: dict, depth: int) -> str:
+    """Where the site serves a cell's stored result file (site_hooks.on_files puts it there)."""
+    name = results.stem(row["framework"], row["mode"], row["profile"])
+    return f"{'../' * depth}data/results/{row['machine_id']}/{row['workload']}/{name}.json"
+
+
 def chart_summary(title: str, rows: list[dict], column: str, unit: str = "", scale: float = 1.0) -> str:
     """The chart's text alternative: its title and every cell's median, as drawn."""
     drawn = [r for r in rows if r.get(column) is not None and not (isinstance(r[column], float)
@@ -130,6 +136,8 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
     for machine_id, group in (mine.groupby("machine_id") if not mine.empty else []):
         charts = []
         rows = _rows(group.sort_values("order"))
+        for r in rows:
+            r["raw"] = raw_result_url(r, 1)
         case_rows = [] if tables["cases"].empty else _rows(tables["cases"][
             (tables["cases"]["workload"] == workload.name) & (tables["cases"]["machine_id"] == machine_id)
             & (tables["cases"]["status"] == "ok")])
@@ -236,9 +244,10 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
 
 def missing_nav_entries(workloads: dict, mkdocs_yml: Path = Path("mkdocs.yml")) -> list[str]:
     """Workload pages that mkdocs.yml's nav does not list (readers could not find them)."""
-    import yaml
+    # MkDocs' own loader: the file uses its !ENV tag
+    from mkdocs.utils.yaml import yaml_load
 
-    nav = yaml.safe_load(Path(mkdocs_yml).read_text()).get("nav", [])
+    nav = yaml_load(Path(mkdocs_yml).read_text()).get("nav", [])
     listed = set()
 
     def walk(node) -> None:
