@@ -40,7 +40,10 @@ def test_claims_and_charts_read_the_catalogue():
 
 
 @pytest.mark.parametrize("name, value, unit, shown", [
-    ("time_to_first_step", 0.0123, "", "12.3 ms"),
+    ("time_to_first_step", 0.0123, "", "0.0123 s"),  # seconds, as every table shows it
+    ("time_to_first_step", 18.94, "", "18.9 s"),
+    ("time", 0.000324, "", "0.324 ms"),  # a request in ms, as every table and chart shows it
+    ("time_p99", 1.5404, "", "1,540 ms"),
     ("accuracy", 0.9612, "", "96.1%"),
     ("checkpoint_size", 3 * 2**20, "", "3 MiB"),
     ("train_throughput", 12345.0, "samples/s", "12.3 k samples/s"),

@@ -22,11 +22,14 @@ class Metric:
     better: str | None
     #: a case metric's column in cases.csv (None: a cells.csv column of the same name)
     column: str | None = None
+    #: a duration's unit on every page, table, chart, guide and FAQ alike: "ms" for per-step
+    #: and per-call times, seconds for everything that happens once (first step, export...)
+    shown_in: str = "s"
 
 
 _TRAINING = (
     Metric("train_throughput", "Training throughput", "rate", "higher"),
-    Metric("train_step_time", "Training step time", "s", "lower"),
+    Metric("train_step_time", "Training step time", "s", "lower", shown_in="ms"),
     Metric("time_to_first_step", "Time to first step", "s", "lower"),
     Metric("time_to_first_step_warm_cache", "Time to first step with a warm compile cache", "s", "lower"),
     Metric("final_loss", "Final training loss", "nats", "lower"),
@@ -46,7 +49,7 @@ _TRAINING = (
     Metric("checkpoint_size", "Checkpoint size", "bytes", "lower"),
     Metric("checkpoint_max_difference", "Largest logit difference after restoring a checkpoint", "logit", "lower"),
     Metric("train_throughput_bf16", "Training throughput in bf16 mixed precision", "rate", "higher"),
-    Metric("train_step_time_bf16", "Training step time in bf16", "s", "lower"),
+    Metric("train_step_time_bf16", "Training step time in bf16", "s", "lower", shown_in="ms"),
     Metric("time_to_first_step_bf16", "Time to first step in bf16", "s", "lower"),
     Metric("time_to_first_step_bf16_warm_cache", "Time to first step in bf16 with a warm compile cache", "s",
            "lower"),
@@ -59,9 +62,9 @@ _TRAINING = (
 
 _CASE = (
     Metric("throughput", "Throughput", "rate", "higher", "throughput.median"),
-    Metric("time", "Time per call (median)", "s", "lower", "time.median"),
-    Metric("time_p90", "Time per call, 90th percentile", "s", "lower", "time.p90"),
-    Metric("time_p99", "Time per call, 99th percentile", "s", "lower", "time.p99"),
+    Metric("time", "Time per call (median)", "s", "lower", "time.median", shown_in="ms"),
+    Metric("time_p90", "Time per call, 90th percentile", "s", "lower", "time.p90", shown_in="ms"),
+    Metric("time_p99", "Time per call, 99th percentile", "s", "lower", "time.p99", shown_in="ms"),
     Metric("first_call", "First call", "s", "lower", "first_call"),
     Metric("first_call_warm_cache", "First call with a warm compile cache", "s", "lower", "first_call_warm_cache"),
     Metric("compilations", "Compilations in the first call", "count", "lower", "compilations"),

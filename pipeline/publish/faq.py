@@ -10,8 +10,12 @@ from __future__ import annotations
 import pandas as pd
 from markupsafe import Markup
 
+from pipeline.core import catalogue
 from pipeline.publish.escaping import code, md, md_link
 from pipeline.publish.formats import fmt_duration
+
+#: the unit a request's latency is shown in, on this page as everywhere
+MS = catalogue.CASE["time"].shown_in
 
 TRAINING = ("cnn_cifar", "transformer_lm", "mlp_digits")
 
@@ -74,11 +78,12 @@ def serving(cases: pd.DataFrame) -> list[Markup]:
         for case, label in (("cnn_b1", "CNN"), ("lm_b1", "language model")):
             rows = group[group["case"] == case].sort_values("time.median")
             if not rows.empty:
-                parts.append(f"{label}: fastest {rows.iloc[0]['cell']} {fmt_duration(rows.iloc[0]['time.median'])}, "
-                             f"slowest {rows.iloc[-1]['cell']} {fmt_duration(rows.iloc[-1]['time.median'])} (p50)")
+                fastest, slowest = rows.iloc[0], rows.iloc[-1]
+                parts.append(f"{label}: fastest {fastest['cell']} {fmt_duration(fastest['time.median'], MS)}, "
+                             f"slowest {slowest['cell']} {fmt_duration(slowest['time.median'], MS)} (p50)")
         lite = group[group["case"] == "cnn_litert_b1"]
         if not lite.empty:
-            parts.append(f"the CNN converted to LiteRT: {fmt_duration(lite.iloc[0]['time.median'])}")
+            parts.append(f"the CNN converted to LiteRT: {fmt_duration(lite.iloc[0]['time.median'], MS)}")
         if parts:
             out.append(code(machine) + Markup(" (") + md_link("numbers", f"workloads/inference_latency.md#on-{machine}")
                        + Markup("): ") + md("; ".join(parts) + "."))

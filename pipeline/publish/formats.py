@@ -32,19 +32,18 @@ def fmt_si(value) -> str:
     return f"{value:,.3g}"
 
 
-def fmt_duration(seconds) -> str:
-    """0.25 ms, 18.9 s: latencies and compile times span six orders of magnitude."""
+def fmt_duration(seconds, unit: str = "s") -> str:
+    """A duration in one fixed unit, the one its metric is shown in everywhere
+    (``Metric.shown_in``): "0.324 ms", "1,540 ms", "18.9 s"; three significant digits."""
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "–"
-    for factor, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
-        if abs(seconds) >= factor:
-            return f"{seconds / factor:,.3g} {unit}"
-    return f"{seconds * 1e9:,.3g} ns"
+    value = seconds * {"s": 1.0, "ms": 1e3}[unit]
+    return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{value:.3g} {unit}"
 
 
 def fmt_value(name: str, value, unit: str = "") -> str:
     """A metric or ecosystem figure in the unit a reader expects, by the unit its
-    catalogue gives it: durations in µs/ms/s, bytes in KiB/MiB, fractions in %,
+    catalogue gives it: durations in their metric's fixed unit (ms or s), bytes in KiB/MiB, fractions in %,
     rates with SI prefixes (``unit``: what they count per second), counts as
     integers."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -60,7 +59,7 @@ def fmt_value(name: str, value, unit: str = "") -> str:
     if kind == "bytes":
         return fmt_bytes(value)
     if kind == "s":
-        return fmt_duration(value)
+        return fmt_duration(value, metric.shown_in if metric else "s")
     if kind == "FLOP/s":
         return f"{fmt_si(value)}FLOP/s"
     if kind == "rate":
