@@ -9,15 +9,14 @@ import re
 
 import markdown
 import pytest
-import yaml
 from conftest import ROOT
 from markupsafe import Markup
+from mkdocs.utils.yaml import yaml_load
 
 from pipeline.publish import escaping
 
 EXTENSIONS = [e if isinstance(e, str) else next(iter(e))
-              for e in yaml.safe_load((ROOT / "mkdocs.yml").read_text().split("\nextra_css:")[0]
-                                      .split("markdown_extensions:", 1)[1].replace("\n  - ", "\n- "))]
+              for e in yaml_load((ROOT / "mkdocs.yml").read_text())["markdown_extensions"]]
 EXTENSIONS = [e for e in EXTENSIONS if e != "pymdownx.snippets"]
 
 
