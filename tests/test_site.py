@@ -180,13 +180,15 @@ def test_the_notebook_page_links_a_compact_stylesheet_instead_of_jupyterlabs(bui
 
 def test_every_cell_links_to_its_stored_result_file(built_site):
     """Each cell of a workload page links its raw result, served byte for byte from site_data/."""
-    cells = pd.read_csv(ROOT / "site_data" / "tables" / "cells.csv")
+    from pipeline.core.results import result_path
+
+    data = ROOT / "site_data"
+    cells = pd.read_csv(data / "tables" / "cells.csv")
     for row in cells.to_dict("records"):
         page = (built_site / "workloads" / f"{row['workload']}.html").read_text()
-        name = f"{row['framework']}-{row['mode']}" + ("" if row["profile"] == "default" else f"@{row['profile']}")
-        link = f"data/results/{row['machine_id']}/{row['workload']}/{name}.json"
-        assert f'href="../{link}"' in page, (row["workload"], name)
-        stored = ROOT / "site_data" / "results" / row["machine_id"] / row["workload"] / f"{name}.json"
+        stored = result_path(data, row["machine_id"], row["workload"], row["framework"], row["mode"], row["profile"])
+        link = f"data/{stored.relative_to(data).as_posix()}"
+        assert f'href="../{link}"' in page, (row["workload"], stored.name)
         assert (built_site / link).read_bytes() == stored.read_bytes()
 
 
