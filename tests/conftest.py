@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +30,29 @@ CELLS = [
 TRAINING_CELLS = [c for c in CELLS if WORKLOADS[c[0]].is_training]
 OPERATION_CELLS = [c for c in CELLS if not WORKLOADS[c[0]].is_training]
 BF16_CELLS = [c for c in TRAINING_CELLS if "bf16" in WORKLOADS[c[0]].spec.get("precisions", [])]
+
+
+def worker_under(parent: psutil.Process, deadline_s: float = 120) -> psutil.Process:
+    """The measured worker somewhere below ``parent``, once it has started. A process in the
+    tree may exit between listing and reading its command line; that is skipped, not an error."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        for proc in parent.children(recursive=True):
+            try:
+                if "pipeline.measure.worker" in " ".join(proc.cmdline()):
+                    return proc
+            except psutil.Error:
+                continue
+        time.sleep(0.2)
+    raise AssertionError(f"no worker started under pid {parent.pid} within {deadline_s} s")
+
+
+def command_of(proc: psutil.Process) -> str:
+    """A process's command line for a failure message, or why it cannot be read."""
+    try:
+        return " ".join(proc.cmdline())[:120]
+    except psutil.Error as err:
+        return f"pid {proc.pid} ({type(err).__name__})"
 
 
 def cell_id(cell) -> str:

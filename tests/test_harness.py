@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 import yaml
+from conftest import worker_under
 
 from pipeline.core import results
 from pipeline.core.registry import load_workload
@@ -97,20 +97,6 @@ def test_separate_process_files_merge_into_the_cell(tmp_path):
     assert json.loads(out.read_text())["metrics"]["train_throughput"]["summary"]["n"] == 6
 
 
-def _worker_of(harness: psutil.Process, deadline_s: float = 120) -> psutil.Process:
-    """The measured worker under ``harness``, once it has started."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        for proc in harness.children(recursive=True):
-            try:
-                if "pipeline.measure.worker" in " ".join(proc.cmdline()):
-                    return proc
-            except psutil.Error:
-                continue
-        time.sleep(0.2)
-    raise AssertionError("the worker never started")
-
-
 def _gone(proc: psutil.Process, deadline_s: float = 30) -> bool:
     try:
         proc.wait(timeout=deadline_s)
@@ -140,7 +126,7 @@ def test_a_stopped_harness_leaves_no_worker_behind(tmp_path, how):
         # and Python then installs no Ctrl-C handler at all
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        worker = _worker_of(psutil.Process(harness.pid))
+        worker = worker_under(psutil.Process(harness.pid))
         if how.startswith("SIGINT"):
             os.killpg(harness.pid, signal.SIGINT)
         else:

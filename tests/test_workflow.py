@@ -9,13 +9,12 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, command_of, worker_under
 
 from pipeline.core import results
 from pipeline.core.frameworks import FRAMEWORKS
@@ -372,13 +371,7 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
         snake = subprocess.Popen([*SNAKEMAKE, "--config", *config, "timeout_s=600", "--", target], cwd=repo,
                                  start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         tree = psutil.Process(snake.pid)
-        workers = []
-        for _ in range(600):
-            workers = [p for p in tree.children(recursive=True) if "pipeline.measure.worker" in " ".join(p.cmdline())]
-            if workers:
-                break
-            time.sleep(0.2)
-        assert workers, f"no worker started ({how})"
+        worker_under(tree)
         run_tree = tree.children(recursive=True)
         if how.startswith("SIGINT"):
             os.killpg(snake.pid, signal.SIGINT)
@@ -386,7 +379,7 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
             snake.kill()
         snake.wait(timeout=120)
         _, alive = psutil.wait_procs(run_tree, timeout=60)
-        assert alive == [], f"{how}: still running: {[' '.join(p.cmdline())[:120] for p in alive]}"
+        assert alive == [], f"{how}: still running: {[command_of(p) for p in alive]}"
         assert not (repo / target).exists() and not result.exists()
 
     assert run([*SNAKEMAKE, "--unlock", "--config", *config, "--", target], repo).returncode == 0
