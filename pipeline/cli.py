@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import signal
 import sys
 from pathlib import Path
@@ -115,15 +114,11 @@ def cmd_run(ns) -> int:
                          f"known: {', '.join(FRAMEWORKS[ns.framework].modes)}")
     workload = load_workload(Path(ns.workloads_dir or WORKLOADS_DIR) / ns.workload)
     cache = Path(ns.compile_cache) if ns.compile_cache else None
-    if cache is not None and ns.process_index == 0:
-        shutil.rmtree(cache, ignore_errors=True)  # a cell's first process measures the cold start
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
     result = run_cell(
         workload, ns.framework, ns.mode, ns.profile, Path(ns.out), processes=ns.processes,
         first_index=ns.process_index, device=ns.device, threads=config_mod.threads({"threads": ns.threads}),
         seed=ns.seed, timeout_s=ns.timeout, memory_limit_mb=config_mod.memory_limit_mb(ns.memory_limit_mb),
-        options=ns.options, compile_cache=str(cache) if cache else None,
+        options=ns.options, compile_cache=str(cache) if cache else None, reruns=ns.reruns,
     )
     print(describe(result))
     return 0
@@ -366,6 +361,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--compile-cache", default=None,
                     help="a compile cache folder the cell's processes share (default: a fresh one per process)")
     sp.add_argument("--memory-limit-mb", default="auto", help="kill a process above this resident memory")
+    sp.add_argument("--reruns", type=int, default=2,
+                    help="times a process that ran beside other work is started again before it is recorded as "
+                         "contended")
     sp.add_argument("--options", default="{}", type=json.loads,
                     help="extra make_problem() keywords as JSON, e.g. a local data set's folder")
     sp.add_argument("--workloads-dir", default=None, help=argparse.SUPPRESS)

@@ -6,7 +6,11 @@
 # Priorities run the processes in rounds (process 0 of every cell, then process 1,
 # ...), so drift of the machine over time hits all frameworks alike.
 
+from pipeline.measure import provenance as pipeline_provenance
+
 PROCESSES = pipeline_config.processes(config)
+# one id for this DAG run, inherited by every job (recorded in each process's result)
+pipeline_provenance.ensure_run_id()
 
 
 rule detect:
@@ -48,6 +52,7 @@ rule process:
         seed=config["seed"],
         timeout=config["timeout_s"],
         memory=config["memory_limit_mb"],
+        reruns=config.get("reruns", 2),
         threads=THREADS,
         options=lambda wildcards: json.dumps(pipeline_config.workload_options(config, wildcards.workload)),
         # shared by the cell's processes: the first empties it and measures the cold start, later
@@ -65,7 +70,7 @@ rule process:
         "exec {PY} -m pipeline run --workload {wildcards.workload} --framework {wildcards.framework}"
         " --mode {wildcards.mode} --profile {params.profile} --device {params.device}"
         " --threads {params.threads} --seed {params.seed} --timeout {params.timeout}"
-        " --memory-limit-mb {params.memory} --process-index {wildcards.index} --options {params.options:q}"
+        " --memory-limit-mb {params.memory} --reruns {params.reruns} --process-index {wildcards.index} --options {params.options:q}"
         " --compile-cache {params.cache}"
         " --out {output} > {log} 2>&1"
 

@@ -155,8 +155,13 @@ def test_combine_pools_samples_and_takes_the_worst_status():
     b["processes"][0]["index"] = 1
     merged = combine([b, a])
     assert [p["index"] for p in merged["processes"]] == [0, 1]
-    assert merged["metrics"]["train_throughput"]["samples"] == [4.0, 5.0, 6.0, 1.0, 2.0, 3.0]
+    # in process order whatever order the parts came in, with how many each process took
+    assert merged["metrics"]["train_throughput"]["samples"] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert merged["metrics"]["train_throughput"]["groups"] == [3, 3]
     assert merged["metrics"]["train_throughput"]["value"] == 3.5
+    summary = merged["metrics"]["train_throughput"]["summary"]
+    assert summary["processes"] == 2 and summary["process_medians"] == [2.0, 5.0]
+    assert summary["ci_method"].startswith("hierarchical") and summary["unstable_part"] == "between processes"
     assert merged["metrics"]["time_to_first_step"]["per_process"] == [0.5, 0.5]
     assert merged["status"] == "ok"
     crashed = make_result(status="crashed")
@@ -166,6 +171,32 @@ def test_combine_pools_samples_and_takes_the_worst_status():
     # the samples of the processes that succeeded are kept, not thrown away
     assert len(worse["metrics"]["train_throughput"]["samples"]) == 6
     results.validate(worse, "x.json")
+
+
+def test_a_contended_process_is_kept_in_the_record_but_not_in_the_figures():
+    a = make_result(samples=(1.0, 2.0, 3.0))
+    b = make_result(samples=(40.0, 50.0, 60.0))
+    b["status"] = b["processes"][0]["status"] = "contended"
+    b["reason"] = b["processes"][0]["reason"] = "contended in all 3 attempts; the last: other work used 0.90 cores"
+    b["processes"][0]["index"] = 1
+    merged = combine([a, b])
+    assert merged["status"] == "ok"
+    assert merged["metrics"]["train_throughput"]["samples"] == [1.0, 2.0, 3.0]
+    assert [p["status"] for p in merged["processes"]] == ["ok", "contended"]
+    results.validate(merged, "x.json")
+    a["status"] = a["processes"][0]["status"] = "contended"
+    a["reason"] = a["processes"][0]["reason"] = "contended in all 3 attempts; the last: the hypervisor stole 9%"
+    alone = combine([a, b])
+    assert alone["status"] == "contended" and alone["metrics"] == {}
+    assert alone["reason"] == "all 2 processes ran beside other work; process 1: " + a["reason"]
+    results.validate(alone, "x.json")
+
+
+def test_groups_that_do_not_add_up_are_refused_with_the_field():
+    result = make_result(samples=(1.0, 2.0, 3.0))
+    result["metrics"]["train_throughput"]["groups"] = [2, 2]
+    with pytest.raises(results.ResultError, match=r"x.json: field metrics.train_throughput.groups: \[2, 2\] add up"):
+        results.check_values(result, "x.json")
 
 
 def test_combine_refuses_different_cells():

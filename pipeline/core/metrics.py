@@ -3,8 +3,10 @@
 A metric is either *sampled* (every timed sample kept: ``samples`` and their
 ``summary``) or a *per-process* scalar (one value per process: ``per_process``,
 with a ``summary`` once there are two). Either way ``value`` is the headline: the
-median. Combining processes pools the samples and concatenates the per-process
-values, so nothing measured is ever averaged away.
+median. Combining processes pools the samples (``groups`` keeps how many came
+from each process, for intervals that resample processes) and concatenates the
+per-process values, so nothing measured is ever averaged away. A process that
+ran beside other work (``contended``) is kept in the record but not in the figures.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import statistics as stdlib_statistics
 from pipeline.core.statistics import summarize
 
 #: How bad a process outcome is; a cell takes its worst process's status.
-SEVERITY = {"ok": 0, "unsupported": 1, "non-finite": 2, "incorrect": 3, "timeout": 4, "killed": 5,
-            "out-of-memory": 6, "crashed": 7}
+SEVERITY = {"ok": 0, "contended": 1, "unsupported": 2, "non-finite": 3, "incorrect": 4, "timeout": 5, "killed": 6,
+            "out-of-memory": 7, "crashed": 8}
 
 
-def sampled(unit: str, values: list[float]) -> dict:
-    summary = summarize(values)
-    return {"unit": unit, "value": summary["median"], "samples": list(values), "summary": summary}
+def sampled(unit: str, values: list[float], groups: list[int] | None = None) -> dict:
+    """``groups``: samples per process, in order (default: all from one process)."""
+    groups = list(groups) if groups else [len(values)]
+    summary = summarize(values, groups)
+    return {"unit": unit, "value": summary["median"], "samples": list(values), "groups": groups, "summary": summary}
 
 
 def scalar(unit: str, value) -> dict:
@@ -44,7 +48,9 @@ def merge_metrics(parts: list[dict], timing: dict | None) -> dict:
         entries = [p["metrics"][name] for p in parts if name in p["metrics"]]
         unit = entries[0]["unit"]
         if "samples" in entries[0]:
-            merged[name] = sampled(unit, [v for e in entries for v in e["samples"]])
+            # results stored before processes were recorded apart count as one group each
+            groups = [g for e in entries for g in (e.get("groups") or [len(e["samples"])])]
+            merged[name] = sampled(unit, [v for e in entries for v in e["samples"]], groups)
         else:
             merged[name] = _per_process(unit, [v for e in entries for v in e["per_process"]])
     for name in merged:
@@ -65,6 +71,12 @@ def merge_cases(parts: list[dict]) -> dict:
     return merged
 
 
+def _cases(parts: list[dict], status: str, reason: str | None) -> dict:
+    if status == "contended":
+        return {name: {**case, "status": status, "reason": reason} for name, case in merge_cases(parts).items()}
+    return merge_cases([p for p in parts if p["status"] != "contended"])
+
+
 def combine(parts: list[dict]) -> dict:
     """Several results of the same cell (one or more processes each) -> one result."""
     if not parts:
@@ -72,12 +84,18 @@ def combine(parts: list[dict]) -> dict:
     keys = {(p["machine_id"], p["workload"], p["framework"], p["mode"], p["profile"]) for p in parts}
     if len(keys) > 1:
         raise ValueError(f"cannot combine results of different cells: {sorted(keys)}")
+    # in process order, so that each metric's samples are grouped by process in that order
+    parts = sorted(parts, key=lambda p: min(proc["index"] for proc in p["processes"]))
     processes = sorted((proc for p in parts for proc in p["processes"]), key=lambda proc: proc["index"])
-    worst = max(processes, key=lambda proc: SEVERITY[proc["status"]])
+    # a contended process is left out of the figures; the cell is contended only if all were
+    counted = [proc for proc in processes if proc["status"] != "contended"] or processes
+    worst = max(counted, key=lambda proc: SEVERITY[proc["status"]])
     ok_parts = [p for p in parts if p["status"] == "ok"]
     timing = next((p["timing"] for p in ok_parts), None)
     reason = worst["reason"]
-    if worst["status"] != "ok" and len(processes) > 1:
+    if worst["status"] == "contended" and len(processes) > 1:
+        reason = f"all {len(processes)} processes ran beside other work; process {worst['index'] + 1}: {reason}"
+    elif worst["status"] != "ok" and len(processes) > 1:
         reason = f"process {worst['index'] + 1} of {len(processes)}: {reason}"
     latest = max(parts, key=lambda p: p["provenance"]["recorded_at"])
     return {
@@ -90,7 +108,7 @@ def combine(parts: list[dict]) -> dict:
         "timing": timing,
         "processes": processes,
         "metrics": merge_metrics(ok_parts, timing) if ok_parts else {},
-        "cases": merge_cases(parts),
+        "cases": _cases(parts, worst["status"], reason),
         "evidence": next((p["evidence"] for p in ok_parts if p.get("evidence")), None),
         "provenance": latest["provenance"],
     }

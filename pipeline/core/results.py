@@ -89,7 +89,7 @@ def _same(a: float, b: float) -> bool:
 
 def check_values(result: dict, source: str) -> None:
     """What a schema cannot say: every metric value finite and in its unit's
-    range, and every summary the one its samples give."""
+    range, every summary the one its samples (grouped by process) give."""
     from pipeline.core.statistics import summarize
 
     for name, metric in result.get("metrics", {}).items():
@@ -104,10 +104,14 @@ def check_values(result: dict, source: str) -> None:
             _check_number(metric["value"], unit, source, f"{where}.value")
         elif not per_process:
             raise _refuse(source, f"{where}.value", "a sampled metric needs its median")
+        groups = None if per_process else metric.get("groups")
+        if groups is not None and sum(groups) != len(values):
+            raise _refuse(source, f"{where}.groups", f"{groups!r} add up to {sum(groups)}, not to the "
+                                                     f"{len(values)} samples")
         summary = metric.get("summary")
         if summary is None or not values:
             continue
-        expected = summarize(values)
+        expected = summarize(values, groups)
         for key in DERIVED:
             got, want = summary.get(key), expected[key]
             if want is None and got is None:  # cv of a zero mean

@@ -1,5 +1,13 @@
-"""Summaries of raw timing samples: median with a distribution-free interval,
-IQR, coefficient of variation and pyperf's stability checks."""
+"""Summaries of raw timing samples: median with an interval, IQR, coefficient of
+variation and stability checks.
+
+Samples come from several fresh processes, and processes differ more than the
+samples within one (the machine's state, the compiler's choices, the memory
+layout). So the process is the unit of replication: with two or more, the
+interval is a hierarchical bootstrap (resample processes, then samples within
+each), and the stability flag is driven by the spread between process medians.
+One process alone gets the distribution-free interval of its samples and
+pyperf's checks."""
 
 from __future__ import annotations
 
@@ -56,16 +64,76 @@ def stability(values: np.ndarray) -> list[str]:
     return reasons
 
 
-def summarize(values) -> dict:
-    """Everything the site shows about one metric; the raw samples stay beside it."""
+BOOTSTRAP_RESAMPLES = 2000
+#: Process medians further apart than this (relative to the pooled median) make a metric unstable.
+BETWEEN_LIMIT = 0.10
+HIERARCHICAL_METHOD = "hierarchical bootstrap (processes, then samples within each)"
+
+
+def split(values, groups: list[int] | None) -> list[np.ndarray]:
+    """Pooled samples -> one array per process (``groups``: samples per process, in order)."""
+    x = np.asarray(values, dtype=float)
+    if not groups or sum(groups) != len(x):
+        return [x]
+    return np.split(x, np.cumsum(groups)[:-1])
+
+
+def _hierarchical_medians(parts: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap medians: each replicate draws processes with replacement, then
+    samples with replacement within each drawn process, and pools them."""
+    k, width = len(parts), max(len(p) for p in parts)
+    # every process resampled once per replicate, padded to one width with NaN
+    drawn = np.full((k, BOOTSTRAP_RESAMPLES, width), np.nan)
+    for i, p in enumerate(parts):
+        drawn[i, :, :len(p)] = p[rng.integers(0, len(p), (BOOTSTRAP_RESAMPLES, len(p)))]
+    picks = rng.integers(0, k, (BOOTSTRAP_RESAMPLES, k))
+    pooled = drawn[picks, np.arange(BOOTSTRAP_RESAMPLES)[:, None]].reshape(BOOTSTRAP_RESAMPLES, -1)
+    return np.nanmedian(pooled, axis=1)
+
+
+def hierarchical_ci(parts: list[np.ndarray], level: float = CI_LEVEL, seed: int = 0) -> tuple[float, float]:
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(_hierarchical_medians(parts, np.random.default_rng(seed)), [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def between(parts: list[np.ndarray], pooled_median: float) -> tuple[list[float], float, list[str]]:
+    """Process medians, their spread relative to the pooled median, and why that is unstable."""
+    medians = [float(np.median(p)) for p in parts]
+    spread = (max(medians) - min(medians)) / abs(pooled_median) if pooled_median else 0.0
+    reasons = []
+    if spread > BETWEEN_LIMIT:
+        reasons.append(f"between processes: their medians differ by {100 * spread:.0f}% "
+                       f"(limit {100 * BETWEEN_LIMIT:.0f}%)")
+    return medians, spread, reasons
+
+
+def summarize(values, groups: list[int] | None = None) -> dict:
+    """Everything the site shows about one metric; the raw samples stay beside it.
+    ``groups``: how many of ``values`` (in order) each process took; None for values
+    that are not timing samples of processes (say, one value per process)."""
     x = np.asarray(values, dtype=float)
     if len(x) == 0 or not np.all(np.isfinite(x)):
         raise ValueError("samples must be a non-empty list of finite numbers")
     q1, median, q3, p90, p99 = (float(v) for v in np.percentile(x, [25, 50, 75, 90, 99]))
-    low, high, coverage = median_ci(x)
     mean = float(x.mean())
     std = float(x.std(ddof=1)) if len(x) > 1 else 0.0
-    reasons = stability(x)
+    parts = [p for p in split(x, groups) if len(p)]
+    extra: dict = {}
+    if len(parts) >= 2:
+        low, high = hierarchical_ci(parts)
+        coverage, method = CI_LEVEL, HIERARCHICAL_METHOD
+        medians, spread, reasons = between(parts, median)
+        within = [f"within process {i + 1}: {r}" for i, p in enumerate(parts) for r in stability(p)]
+        extra = {"processes": len(parts), "process_medians": medians, "between_spread": spread,
+                 "within_notes": within, "unstable_part": "between processes" if reasons else None}
+    else:
+        low, high, coverage = median_ci(x)
+        method = CI_METHOD
+        reasons = stability(x)
+        if groups:  # one process: its samples are all there is
+            reasons = [f"within the process: {r}" for r in reasons]
+            extra = {"processes": 1, "unstable_part": "within the process" if reasons else None}
     return {
         "n": int(len(x)),
         "median": median,
@@ -84,35 +152,44 @@ def summarize(values) -> dict:
         "ci_low": low,
         "ci_high": high,
         "ci_coverage": coverage,
+        "ci_method": method,
         "unstable": bool(reasons),
         "unstable_reasons": reasons,
+        **extra,
     }
 
 
-BOOTSTRAP_RESAMPLES = 2000
-
-
-def ratio_interval(a, b, level: float = CI_LEVEL, seed: int = 0) -> tuple[float, float, float]:
+def ratio_interval(a, b, level: float = CI_LEVEL, seed: int = 0, groups_a: list[int] | None = None,
+                   groups_b: list[int] | None = None) -> tuple[float, float, float]:
     """Ratio of medians ``median(a) / median(b)`` with a percentile bootstrap interval
-    (each group resampled independently; a fixed seed makes pages reproducible)."""
+    (each side resampled independently, hierarchically when its samples come from two
+    or more processes; a fixed seed makes pages reproducible)."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     rng = np.random.default_rng(seed)
-    ra = np.median(rng.choice(a, (BOOTSTRAP_RESAMPLES, len(a))), axis=1)
-    rb = np.median(rng.choice(b, (BOOTSTRAP_RESAMPLES, len(b))), axis=1)
+    parts_a, parts_b = split(a, groups_a), split(b, groups_b)
+    ra = (_hierarchical_medians(parts_a, rng) if len(parts_a) >= 2
+          else np.median(rng.choice(a, (BOOTSTRAP_RESAMPLES, len(a))), axis=1))
+    rb = (_hierarchical_medians(parts_b, rng) if len(parts_b) >= 2
+          else np.median(rng.choice(b, (BOOTSTRAP_RESAMPLES, len(b))), axis=1))
     tail = 100 * (1 - level) / 2
     low, high = np.percentile(ra / rb, [tail, 100 - tail])
     return float(np.median(a) / np.median(b)), float(low), float(high)
 
 
-def compare(a, b, threshold: float = 1.1, alpha: float = 0.05) -> dict:
+def compare(a, b, threshold: float = 1.1, alpha: float = 0.05, groups_a: list[int] | None = None,
+            groups_b: list[int] | None = None) -> dict:
     """Is ``a`` larger than ``b`` (say, throughput)? A difference is claimed only when
-    the ratio of medians is beyond ``threshold`` either way *and* the two-sided
-    Mann-Whitney U test rejects equal distributions at ``alpha``."""
+    the ratio of medians is beyond ``threshold`` either way, its interval excludes 1,
+    *and* the two-sided Mann-Whitney U test rejects equal distributions at ``alpha``."""
     from scipy.stats import mannwhitneyu
 
-    ratio, low, high = ratio_interval(a, b)
+    ratio, low, high = ratio_interval(a, b, groups_a=groups_a, groups_b=groups_b)
     p_value = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
     large = ratio >= threshold or ratio <= 1 / threshold
-    verdict = ("higher" if ratio > 1 else "lower") if large and p_value < alpha else "no measurable difference"
+    # the test treats samples as independent; the interval, resampled by process, must agree
+    clear = low > 1 or high < 1
+    verdict = "no measurable difference"
+    if large and clear and p_value < alpha:
+        verdict = "higher" if ratio > 1 else "lower"
     return {"ratio": ratio, "ci_low": low, "ci_high": high, "p_value": p_value, "verdict": verdict,
             "threshold": threshold, "alpha": alpha}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from pipeline import SCHEMA_VERSION
 from pipeline.core import results
 from pipeline.core.metrics import combine
 from pipeline.core.registry import Workload
-from pipeline.measure import hardware, lifetime, provenance
+from pipeline.measure import canary, hardware, interference, lifetime, provenance
 
 STDERR_TAIL_CHARS = 4000
 OOM_MARKERS = ("MemoryError", "out of memory", "RESOURCE_EXHAUSTED", "OutOfMemoryError", "std::bad_alloc")
@@ -119,20 +120,47 @@ def _now() -> str:
 def run_process(workload: Workload, framework: str, mode: str, profile: str, index: int = 0,
                 device: str = "auto", threads: int = 1, seed: int = 0, timeout_s: float = 1200,
                 memory_limit_mb: int | None = None, options: dict | None = None,
-                compile_cache: str | None = None) -> dict:
+                compile_cache: str | None = None, reruns: int = interference.RERUNS,
+                run_id: str | None = None) -> dict:
     """One measured process, as a result with a single entry in ``processes``.
     ``options`` are extra ``make_problem`` keywords from the config (a local data set);
-    ``compile_cache`` a folder shared by the cell's processes (None: a fresh one)."""
+    ``compile_cache`` a folder shared by the cell's processes (None: a fresh one); process 0
+    (every attempt of it) starts it empty, so it measures the cold start.
+    A process that ran beside other work is started again up to ``reruns`` times; every
+    attempt is kept in the record, and if all were contended the process is recorded as
+    ``contended``. A canary that drifted flags the process (``canary_drift``) without a
+    re-run. ``run_id`` names the DAG run the process belongs to."""
     args = {"workload_dir": str(workload.folder), "framework": framework, "mode": mode, "profile": profile,
             "device": device, "threads": threads, "seed": seed, "options": options or {},
             "compile_cache": compile_cache}
-    started = _now()
-    partial, tail, duration = _run_child(args, timeout_s, memory_limit_mb or default_memory_limit_mb())
+    run_id = run_id or provenance.ensure_run_id()
+    attempts = []
+    while True:
+        if compile_cache is not None and index == 0:
+            shutil.rmtree(compile_cache, ignore_errors=True)
+        if compile_cache is not None:
+            Path(compile_cache).mkdir(parents=True, exist_ok=True)
+        started = _now()
+        partial, tail, duration = _run_child(args, timeout_s, memory_limit_mb or default_memory_limit_mb())
+        busy, readings = partial.pop("interference", None), partial.pop("canary", None) or {}
+        contended = interference.contention(busy) if partial["status"] == "ok" else None
+        drift = canary.drift(readings.get("before"), readings.get("after"))
+        attempts.append({"started_at": started, "ended_at": _now(), "duration_s": duration,
+                         "interference": busy, "canary": readings or None, "canary_drift": drift,
+                         "contended": contended})
+        if not contended or len(attempts) > reruns:
+            break
+    if contended:
+        # excluded from the cell's figures (metrics.combine), kept with what disturbed it
+        partial = {**partial, "status": "contended",
+                   "reason": f"contended in all {len(attempts)} attempts; the last: {contended}"}
     process = {"index": index, "status": partial["status"], "reason": partial["reason"],
-               "duration_s": duration, "stderr_tail": tail,
+               "duration_s": sum(a["duration_s"] for a in attempts), "stderr_tail": tail,
                "samples": (partial.get("timing") or {}).get("samples_taken", 0),
-               "started_at": started, "ended_at": _now(),
-               "compile_cache": (partial.get("knobs") or {}).get("env", {}).get("compile_cache")}
+               "started_at": attempts[0]["started_at"], "ended_at": attempts[-1]["ended_at"],
+               "compile_cache": (partial.get("knobs") or {}).get("env", {}).get("compile_cache"),
+               "run_id": run_id, "interference": busy, "canary": readings or None, "canary_drift": drift,
+               "attempts": attempts}
     return {
         "schema_version": SCHEMA_VERSION,
         "workload": workload.name,
@@ -154,7 +182,8 @@ def not_installed(workload: Workload, framework: str, mode: str, profile: str, m
     recorded as unsupported with the reason, never as a failure, and nothing started."""
     reason = f"{missing} is not installed on this machine"
     process = {"index": 0, "status": "unsupported", "reason": reason, "duration_s": 0.0, "stderr_tail": "",
-               "samples": 0, "started_at": _now(), "ended_at": _now(), "compile_cache": None}
+               "samples": 0, "started_at": _now(), "ended_at": _now(), "compile_cache": None,
+               "run_id": provenance.ensure_run_id()}
     return {
         "schema_version": SCHEMA_VERSION, "workload": workload.name, "framework": framework, "mode": mode,
         "profile": profile, "machine_id": hardware.machine_id(), "status": "unsupported", "reason": reason,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -14,6 +15,14 @@ from pipeline.core.freshness import source_digests
 from pipeline.measure import hardware
 
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "snakemake")
+#: The DAG run a process belongs to: set once by whoever starts the run (the
+#: Snakefile, run-suite, a lone `pipeline run`) and inherited by every job it starts.
+RUN_ID_ENV = "PIPELINE_RUN_ID"
+
+
+def ensure_run_id() -> str:
+    """This run's id, made (UTC start time) if nothing above set one."""
+    return os.environ.setdefault(RUN_ID_ENV, dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
 
 
 def _git(*args: str) -> str | None:

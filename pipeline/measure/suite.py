@@ -39,7 +39,7 @@ from pipeline.core.config import Cell
 from pipeline.core.frameworks import missing
 from pipeline.core.metrics import combine
 from pipeline.core.registry import Workload
-from pipeline.measure import hardware
+from pipeline.measure import hardware, interference, provenance
 from pipeline.measure.harness import detect, not_installed, run_process
 
 
@@ -56,6 +56,7 @@ class Suite:
         self.cfg, self.out, self.budget_s = cfg, Path(out), budget_s
         self.warm_cache, self.timer_check, self.echo = warm_cache, timer_check, echo
         self.machine = hardware.machine_id()
+        self.run_id = provenance.ensure_run_id()
         # every selected cell, installed or not: those not installed are recorded
         # as such rather than refused
         config_mod.validate(cfg, source)
@@ -63,7 +64,7 @@ class Suite:
         self.cells = config_mod.cells_of(cfg, self.workloads)
         self.processes = config_mod.processes(cfg)
         self.parts: dict[Cell, list[dict]] = {}
-        self.log = {"machine_id": self.machine, "profile": cfg["profile"], "started_at": _now(),
+        self.log = {"machine_id": self.machine, "run_id": self.run_id, "profile": cfg["profile"], "started_at": _now(),
                     "ended_at": None, "wall_s": None, "budget_s": budget_s, "processes_per_cell": self.processes,
                     "warm_cache": warm_cache, "cells": len(self.cells), "processes": [], "skipped": [],
                     "not_installed": [], "timer_check_s": None}
@@ -116,14 +117,13 @@ class Suite:
 
     def measure(self, cell: Cell, index: int, cache_root: Path) -> dict:
         cache = cache_root / cell.workload / cell.stem if self.warm_cache else None
-        if cache is not None:
-            cache.mkdir(parents=True, exist_ok=True)
         cfg = self.cfg
         part = run_process(
             self.workloads[cell.workload], cell.framework, cell.mode, cfg["profile"], index,
             device=cfg["device"], threads=config_mod.threads(cfg), seed=cfg["seed"], timeout_s=cfg["timeout_s"],
             memory_limit_mb=config_mod.memory_limit_mb(cfg["memory_limit_mb"]),
             options=config_mod.workload_options(cfg, cell.workload), compile_cache=str(cache) if cache else None,
+            reruns=cfg.get("reruns", interference.RERUNS), run_id=self.run_id,
         )
         self.parts.setdefault(cell, []).append(part)
         merged = combine(self.parts[cell])

@@ -3,8 +3,10 @@
 Started by :mod:`pipeline.measure.harness` as ``python -m pipeline.measure.worker ARGS_JSON OUT``;
 it writes the process's outcome (status, metrics, device, knobs, per-case
 statuses) to ``OUT`` and the harness adds provenance. Only this process imports
-the framework. What is timed depends on the workload's task: see
-:mod:`pipeline.protocols.training` and :mod:`pipeline.protocols.operations`.
+the framework. Around what it times it reads the calibration canary and what
+else the machine ran (:mod:`pipeline.measure.canary`, :mod:`pipeline.measure.interference`).
+What is timed depends on the workload's task: see :mod:`pipeline.protocols.training`
+and :mod:`pipeline.protocols.operations`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.measure import hardware, knobs
+from pipeline.measure import canary, hardware, interference, knobs
 
 
 def measure(args: dict) -> dict:
@@ -51,11 +53,15 @@ def measure(args: dict) -> dict:
                       evidence_steps=int(workload.spec["tolerance"].get("equivalence_steps", 5)))
     problem.place = session.put  # the contract's placement, as the protocols place batches
     protocol = training if workload.is_training else operations
+    impl = workload.implementation(fw.name)
+    before = canary.read()
+    window = interference.Window().start()
     try:
-        outcome = protocol.measure(session, workload, problem, workload.implementation(fw.name), args["mode"])
+        outcome = protocol.measure(session, workload, problem, impl, args["mode"])
     except NotImplementedError as err:
         return {**partial, "status": "unsupported", "reason": str(err) or "not implemented", "metrics": {}}
-    return {**partial, **outcome}
+    busy = window.stop()
+    return {**partial, **outcome, "interference": busy, "canary": {"before": before, "after": canary.read()}}
 
 
 def main(argv: list[str]) -> int:
