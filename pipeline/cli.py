@@ -12,7 +12,7 @@ import yaml
 
 from pipeline.contract import PROFILES
 from pipeline.core import config as config_mod
-from pipeline.core import results
+from pipeline.core import quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import WorkloadError
 from pipeline.measure import hardware, lifetime
@@ -361,7 +361,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--compile-cache", default=None,
                     help="a compile cache folder the cell's processes share (default: a fresh one per process)")
     sp.add_argument("--memory-limit-mb", default="auto", help="kill a process above this resident memory")
-    sp.add_argument("--reruns", type=int, default=2,
+    sp.add_argument("--reruns", type=int, default=quiet.RERUNS,
                     help="times a process that ran beside other work is started again before it is recorded as "
                          "contended")
     sp.add_argument("--options", default="{}", type=json.loads,

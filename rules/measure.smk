@@ -6,6 +6,7 @@
 # Priorities run the processes in rounds (process 0 of every cell, then process 1,
 # ...), so drift of the machine over time hits all frameworks alike.
 
+from pipeline.core import quiet as pipeline_quiet
 from pipeline.measure import provenance as pipeline_provenance
 
 PROCESSES = pipeline_config.processes(config)
@@ -52,7 +53,7 @@ rule process:
         seed=config["seed"],
         timeout=config["timeout_s"],
         memory=config["memory_limit_mb"],
-        reruns=config.get("reruns", 2),
+        reruns=config.get("reruns", pipeline_quiet.RERUNS),
         threads=THREADS,
         options=lambda wildcards: json.dumps(pipeline_config.workload_options(config, wildcards.workload)),
         # shared by the cell's processes: the first empties it and measures the cold start, later

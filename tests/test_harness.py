@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -13,7 +16,7 @@ import pytest
 import yaml
 from conftest import worker_under
 
-from pipeline.core import results
+from pipeline.core import quiet, results
 from pipeline.core.registry import load_workload
 from pipeline.measure.harness import merge_files, run_cell
 
@@ -137,3 +140,43 @@ def test_a_stopped_harness_leaves_no_worker_behind(tmp_path, how):
     finally:
         if harness.poll() is None:
             harness.kill()
+
+
+@pytest.fixture
+def cpu_hog():
+    """Another program keeping one core busy for as long as the test runs."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    time.sleep(0.5)
+    yield hog
+    hog.kill()
+    hog.wait()
+
+
+def test_a_process_beside_a_cpu_hog_is_rerun_then_recorded_contended(tmp_path, cpu_hog):
+    out = tmp_path / "results" / "m" / "faulty" / "torch-eager.json"
+    result = run_cell(faulty(tmp_path, "busy"), "torch", "eager", "smoke", out, device="cpu", threads=1,
+                      timeout_s=600, reruns=1)
+    (process,) = result["processes"]
+    assert process["status"] == "contended" and result["status"] == "contended", process["reason"]
+    assert len(process["attempts"]) == 2, "one run and one re-run"
+    for attempt in process["attempts"]:
+        assert attempt["interference"]["outside_cores"] > quiet.OUTSIDE_CORES_LIMIT
+        assert "other work used" in attempt["contended"]
+    assert result["metrics"] == {}, "a contended process is left out of the figures"
+    assert "contended in all 2 attempts" in result["reason"]
+    results.validate(json.loads(out.read_text()), str(out))
+
+
+def test_a_quiet_process_records_what_else_ran_and_its_canary(tmp_path):
+    out = tmp_path / "results" / "m" / "faulty" / "torch-eager.json"
+    result = run_cell(faulty(tmp_path, "busy"), "torch", "eager", "smoke", out, device="cpu", threads=1,
+                      timeout_s=600, run_id="test-run")
+    (process,) = result["processes"]
+    assert result["status"] == "ok", process["attempts"]
+    assert process["run_id"] == "test-run" and len(process["attempts"]) == 1
+    busy = process["interference"]
+    assert busy["window_s"] > 1.0 and busy["outside_cores"] <= quiet.OUTSIDE_CORES_LIMIT
+    # the busy step keeps one core of the apparatus working, and that is not counted as other work
+    assert busy["outside_cpu_s"] < busy["window_s"] / 2
+    for reading in ("before", "after"):
+        assert process["canary"][reading]["blas_s"] > 0 and process["canary"][reading]["python_s"] > 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from pipeline.core.statistics import compare, median_ci, ratio_interval, stability, summarize
+from pipeline.core.statistics import CI_METHOD, compare, median_ci, ratio_interval, stability, summarize
 
 
 def test_median_ci_brackets_the_median_with_at_least_the_level():
@@ -90,3 +90,50 @@ def test_ratio_interval_is_reproducible_and_its_seed_is_the_only_randomness():
     assert low < ratio < high  # a bootstrap interval of skewed samples has width and holds its estimate
     # percentile bootstrap: the interval is made of medians of resamples
     assert min(a) / max(b) <= low and high <= max(a) / min(b)
+
+
+def _processes(medians, n=20, spread=0.01, seed=0):
+    rng = np.random.default_rng(seed)
+    parts = [rng.normal(m, spread * m, n) for m in medians]
+    return np.concatenate(parts), [n] * len(medians)
+
+
+def test_intervals_resample_processes_when_they_disagree():
+    """Three processes at 100, 100 and 150: the pooled-sample interval is narrow and
+    misses 150, the hierarchical one spans the processes and says which part varied."""
+    values, groups = _processes([100, 100, 150], spread=0.0)
+    pooled = summarize(values)
+    by_process = summarize(values, groups)
+    assert pooled["ci_high"] < 110
+    assert by_process["ci_high"] > 140 and by_process["ci_method"].startswith("hierarchical")
+    assert by_process["unstable"] and by_process["unstable_part"] == "between processes"
+    assert by_process["unstable_reasons"][0].startswith("between processes: the largest median is 50% above")
+    assert [round(m) for m in by_process["process_medians"]] == [100, 100, 150]
+
+
+def test_processes_that_agree_are_stable_whatever_pyperf_says_within_one():
+    values, groups = _processes([100, 101, 100])
+    values[5] = 300.0  # one slow sample in process 1: noted, not the verdict
+    summary = summarize(values, groups)
+    assert not summary["unstable"] and summary["unstable_part"] is None
+    assert any(note.startswith("within process 1:") for note in summary["within_notes"])
+    assert summary["ci_low"] < 100.5 < summary["ci_high"]
+
+
+def test_one_process_keeps_the_order_statistics_interval():
+    values, groups = _processes([100])
+    summary = summarize(values, groups)
+    assert summary["ci_method"] == CI_METHOD and summary["processes"] == 1
+    plain = summarize(values)
+    assert (summary["ci_low"], summary["ci_high"]) == (plain["ci_low"], plain["ci_high"])
+    assert all(reason.startswith("within the process: ") for reason in summary["unstable_reasons"])
+
+
+def test_compare_claims_no_difference_when_processes_overlap_the_ratio():
+    """1.3x on pooled samples is 'higher'; with one process of each side far off the
+    others, the interval resampled by process includes 1 and the claim is withheld."""
+    a, groups = _processes([130, 130, 90], seed=1)
+    b, _ = _processes([100, 100, 100], seed=2)
+    assert compare(a, b)["verdict"] == "higher"
+    held = compare(a, b, groups_a=groups, groups_b=groups)
+    assert held["ci_low"] < 1 < held["ci_high"] and held["verdict"] == "no measurable difference"

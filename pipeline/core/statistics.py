@@ -65,7 +65,7 @@ def stability(values: np.ndarray) -> list[str]:
 
 
 BOOTSTRAP_RESAMPLES = 2000
-#: Process medians further apart than this (relative to the pooled median) make a metric unstable.
+#: The largest process median more than this far above the smallest makes a metric unstable.
 BETWEEN_LIMIT = 0.10
 HIERARCHICAL_METHOD = "hierarchical bootstrap (processes, then samples within each)"
 
@@ -97,13 +97,15 @@ def hierarchical_ci(parts: list[np.ndarray], level: float = CI_LEVEL, seed: int 
     return float(low), float(high)
 
 
-def between(parts: list[np.ndarray], pooled_median: float) -> tuple[list[float], float, list[str]]:
-    """Process medians, their spread relative to the pooled median, and why that is unstable."""
+def between(parts: list[np.ndarray]) -> tuple[list[float], float, list[str]]:
+    """Process medians, their spread (the largest over the smallest, less one) and why
+    that is unstable."""
     medians = [float(np.median(p)) for p in parts]
-    spread = (max(medians) - min(medians)) / abs(pooled_median) if pooled_median else 0.0
+    low, high = min(medians), max(medians)
+    spread = high / low - 1 if low > 0 else (0.0 if high == low else float("inf"))
     reasons = []
     if spread > BETWEEN_LIMIT:
-        reasons.append(f"between processes: their medians differ by {100 * spread:.0f}% "
+        reasons.append(f"between processes: the largest median is {100 * spread:.0f}% above the smallest "
                        f"(limit {100 * BETWEEN_LIMIT:.0f}%)")
     return medians, spread, reasons
 
@@ -123,7 +125,7 @@ def summarize(values, groups: list[int] | None = None) -> dict:
     if len(parts) >= 2:
         low, high = hierarchical_ci(parts)
         coverage, method = CI_LEVEL, HIERARCHICAL_METHOD
-        medians, spread, reasons = between(parts, median)
+        medians, spread, reasons = between(parts)
         within = [f"within process {i + 1}: {r}" for i, p in enumerate(parts) for r in stability(p)]
         extra = {"processes": len(parts), "process_medians": medians, "between_spread": spread,
                  "within_notes": within, "unstable_part": "between processes" if reasons else None}

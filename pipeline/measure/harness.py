@@ -23,10 +23,10 @@ from pathlib import Path
 import psutil
 
 from pipeline import SCHEMA_VERSION
-from pipeline.core import results
+from pipeline.core import quiet, results
 from pipeline.core.metrics import combine
 from pipeline.core.registry import Workload
-from pipeline.measure import canary, hardware, interference, lifetime, provenance
+from pipeline.measure import hardware, lifetime, provenance
 
 STDERR_TAIL_CHARS = 4000
 OOM_MARKERS = ("MemoryError", "out of memory", "RESOURCE_EXHAUSTED", "OutOfMemoryError", "std::bad_alloc")
@@ -120,7 +120,7 @@ def _now() -> str:
 def run_process(workload: Workload, framework: str, mode: str, profile: str, index: int = 0,
                 device: str = "auto", threads: int = 1, seed: int = 0, timeout_s: float = 1200,
                 memory_limit_mb: int | None = None, options: dict | None = None,
-                compile_cache: str | None = None, reruns: int = interference.RERUNS,
+                compile_cache: str | None = None, reruns: int = quiet.RERUNS,
                 run_id: str | None = None) -> dict:
     """One measured process, as a result with a single entry in ``processes``.
     ``options`` are extra ``make_problem`` keywords from the config (a local data set);
@@ -143,8 +143,8 @@ def run_process(workload: Workload, framework: str, mode: str, profile: str, ind
         started = _now()
         partial, tail, duration = _run_child(args, timeout_s, memory_limit_mb or default_memory_limit_mb())
         busy, readings = partial.pop("interference", None), partial.pop("canary", None) or {}
-        contended = interference.contention(busy) if partial["status"] == "ok" else None
-        drift = canary.drift(readings.get("before"), readings.get("after"))
+        contended = quiet.contention(busy) if partial["status"] == "ok" else None
+        drift = quiet.drift(readings.get("before"), readings.get("after"))
         attempts.append({"started_at": started, "ended_at": _now(), "duration_s": duration,
                          "interference": busy, "canary": readings or None, "canary_drift": drift,
                          "contended": contended})

@@ -1,5 +1,5 @@
 """Was the machine busy while a process was measured? What the measured process
-reads around its timed window, and the rule that calls a process contended.
+reads around its timed window.
 
 CPU time is accounted system-wide (``/proc/stat`` through psutil) and for the
 measuring apparatus: the measured process with its children, and its parent (the
@@ -7,7 +7,7 @@ harness, which polls it). Whatever the machine spent beyond that went to other
 work. Steal time (a hypervisor giving the core to another guest), the load
 average and the clock frequency are recorded beside it; what a process cannot
 see (other tenants of the host slowing the chip) is the canary's part
-(:mod:`pipeline.measure.canary`).
+(:mod:`pipeline.measure.canary`). The limits and the rule are in :mod:`pipeline.core.quiet`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,6 @@ import os
 import time
 
 import psutil
-
-#: Other work above this many cores' worth of CPU time, averaged over the timed
-#: window, makes a process contended. An idle machine with the harness polling
-#: shows well under a tenth of one core (methodology page).
-OUTSIDE_CORES_LIMIT = 0.25
-#: Steal above this share of the machine's CPU time makes a process contended too.
-STEAL_SHARE_LIMIT = 0.05
-#: A contended process is measured again at most this many times.
-RERUNS = 2
 
 
 def _busy(times) -> float:
@@ -91,16 +82,3 @@ class Window:
             "freq_mhz_start": self._freq,
             "freq_mhz_end": _freq_mhz(),
         }
-
-
-def contention(record: dict | None) -> str | None:
-    """Why a process counts as contended, in words with its figures; None when it does not."""
-    reasons = []
-    if record:
-        if record["outside_cores"] > OUTSIDE_CORES_LIMIT:
-            reasons.append(f"other work used {record['outside_cores']:.2f} cores' worth of CPU time during the "
-                           f"timed window (limit {OUTSIDE_CORES_LIMIT:g})")
-        if record["steal_share"] > STEAL_SHARE_LIMIT:
-            reasons.append(f"the hypervisor stole {100 * record['steal_share']:.0f}% of the CPU time "
-                           f"(limit {100 * STEAL_SHARE_LIMIT:g}%)")
-    return "; ".join(reasons) or None

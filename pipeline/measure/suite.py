@@ -34,12 +34,12 @@ import time
 from pathlib import Path
 
 from pipeline.core import config as config_mod
-from pipeline.core import results
+from pipeline.core import quiet, results
 from pipeline.core.config import Cell
 from pipeline.core.frameworks import missing
 from pipeline.core.metrics import combine
 from pipeline.core.registry import Workload
-from pipeline.measure import hardware, interference, provenance
+from pipeline.measure import hardware, provenance
 from pipeline.measure.harness import detect, not_installed, run_process
 
 
@@ -123,7 +123,7 @@ class Suite:
             device=cfg["device"], threads=config_mod.threads(cfg), seed=cfg["seed"], timeout_s=cfg["timeout_s"],
             memory_limit_mb=config_mod.memory_limit_mb(cfg["memory_limit_mb"]),
             options=config_mod.workload_options(cfg, cell.workload), compile_cache=str(cache) if cache else None,
-            reruns=cfg.get("reruns", interference.RERUNS), run_id=self.run_id,
+            reruns=cfg.get("reruns", quiet.RERUNS), run_id=self.run_id,
         )
         self.parts.setdefault(cell, []).append(part)
         merged = combine(self.parts[cell])

@@ -17,12 +17,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.core import results
 from pipeline.core.frameworks import FRAMEWORKS
 
-SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable")
+SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable", "unstable_part",
+                  "between_spread")
 
 
 def _order(framework: str, mode: str) -> int:
@@ -58,10 +60,13 @@ def cell_row(result: dict) -> dict:
             continue
         row[name] = metric["value"]
         for field in SUMMARY_FIELDS if "summary" in metric else ():
-            row[f"{name}.{field}"] = metric["summary"][field]
+            row[f"{name}.{field}"] = metric["summary"].get(field)  # older summaries lack the newer fields
     processes = result["processes"]
     row["processes"] = len(processes)
     row["processes_ok"] = sum(p["status"] == "ok" for p in processes)
+    row["processes_contended"] = sum(p["status"] == "contended" for p in processes)
+    row["canary_drift"] = sum(bool(p.get("canary_drift")) for p in processes)
+    row["run_id"] = max((p.get("run_id") or "" for p in processes), default="") or None
     row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
     return row
 
@@ -74,10 +79,22 @@ def _framework_version(result: dict) -> str | None:
     return None
 
 
+def _owners(metric: dict) -> list:
+    """The process each value came from (its order among the cell's processes), or None
+    for samples stored before processes were recorded apart."""
+    if "samples" not in metric:
+        return list(range(len(metric.get("per_process") or [])))
+    groups = metric.get("groups")
+    if not groups or sum(groups) != len(metric["samples"]):
+        return [None] * len(metric["samples"])
+    return [i for i, n in enumerate(groups) for _ in range(n)]
+
+
 def sample_rows(result: dict) -> list[dict]:
     rows = []
     for name, metric in result["metrics"].items():
-        for i, value in enumerate(metric.get("samples") or metric.get("per_process") or []):
+        values = metric.get("samples") or metric.get("per_process") or []
+        for i, (value, owner) in enumerate(zip(values, _owners(metric), strict=True)):
             if value is None:
                 continue
             rows.append({
@@ -87,6 +104,7 @@ def sample_rows(result: dict) -> list[dict]:
                 "mode": result["mode"],
                 "metric": name,
                 "sample": i,
+                "process": owner,
                 "value": value,
             })
     return rows
@@ -199,7 +217,8 @@ def build_tables(all_results: list[dict], declared: dict | None = None,
     rows = [cell_row(r) for r in all_results]
     cells = pd.DataFrame([{**row, **completeness(row, declared)} for row in rows])
     samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
-                           columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "value"])
+                           columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "process",
+                                    "value"])
     cases = pd.DataFrame([row for r in all_results for row in case_rows(r)])
     facts = pd.DataFrame(fact_rows(all_results), columns=["machine_id", "workload", "profile", "fact", "value"])
     ceiling = ceilings(cases, ceiling_workloads)
@@ -265,8 +284,39 @@ def machines(found: list[dict]) -> list[dict]:
             "knobs": knobs,
             "devices": devices,
             "git": git,
+            "runs": runs(rs),
         })
     return out
+
+
+def runs(rs: list[dict]) -> list[dict]:
+    """Per DAG run (newest first), from its processes' records: how many ran, were contended
+    or saw their canary drift, the most other work seen beside one, and the speed index (the
+    median canary reading). Processes measured before runs were recorded form one row, id None."""
+    by_run: dict[str | None, list[dict]] = {}
+    profiles: dict[str | None, set] = {}
+    for r in rs:
+        for p in r.get("processes") or []:
+            by_run.setdefault(p.get("run_id"), []).append(p)
+            profiles.setdefault(p.get("run_id"), set()).add(r["profile"])
+    out = []
+    for run_id, ps in by_run.items():
+        readings = [p["canary"][when] for p in ps if p.get("canary") for when in ("before", "after")]
+        outside = [p["interference"]["outside_cores"] for p in ps if p.get("interference")]
+        out.append({
+            "run_id": run_id,
+            "profiles": sorted(profiles[run_id]),
+            "first_start": min((p.get("started_at") or "") for p in ps) or None,
+            "processes": len(ps),
+            "recorded": len(outside),
+            "contended": sum(p["status"] == "contended" for p in ps),
+            "reruns": sum(len(p.get("attempts") or [1]) - 1 for p in ps),
+            "canary_drift": sum(bool(p.get("canary_drift")) for p in ps),
+            "outside_cores_max": max(outside) if outside else None,
+            "speed_blas_ms": 1000 * float(np.median([x["blas_s"] for x in readings])) if readings else None,
+            "speed_python_ms": 1000 * float(np.median([x["python_s"] for x in readings])) if readings else None,
+        })
+    return sorted(out, key=lambda run: run["first_start"] or "", reverse=True)
 
 
 def _when(text) -> dt.datetime | None:

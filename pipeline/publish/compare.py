@@ -21,9 +21,16 @@ def compiled_vs_eager() -> dict[tuple[str, str], str | None]:
             for fw in FRAMEWORKS.values() for mode in fw.modes if mode != EAGER}
 
 
-def _samples(samples: pd.DataFrame, framework: str, mode: str, metric: str) -> list[float]:
+def _samples(samples: pd.DataFrame, framework: str, mode: str, metric: str) -> tuple[list[float], list[int] | None]:
+    """A cell's samples of ``metric``, and how many each process took (None when the
+    samples were stored before processes were recorded apart)."""
     mask = (samples["framework"] == framework) & (samples["mode"] == mode) & (samples["metric"] == metric)
-    return samples.loc[mask, "value"].tolist()
+    rows = samples.loc[mask]
+    owners = rows["process"] if "process" in rows else pd.Series(dtype=float)
+    groups = None
+    if len(rows) and owners.notna().all():
+        groups = [int(n) for n in owners.groupby(owners, sort=True).size()]
+    return rows["value"].tolist(), groups
 
 
 def sentence(a_label: str, b_label: str, result: dict, what: str) -> str:
@@ -57,11 +64,11 @@ def comparisons(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float, al
             pairs.append((by_cell[(framework, mode)], by_cell[(framework, eager)], "compiled vs eager"))
     out = []
     for a, b, kind in pairs:
-        xa = _samples(samples, a.framework, a.mode, metric)
-        xb = _samples(samples, b.framework, b.mode, metric)
+        xa, groups_a = _samples(samples, a.framework, a.mode, metric)
+        xb, groups_b = _samples(samples, b.framework, b.mode, metric)
         if len(xa) < 3 or len(xb) < 3:
             continue
-        result = compare(xa, xb, threshold, alpha)
+        result = compare(xa, xb, threshold, alpha, groups_a, groups_b)
         out.append({"kind": kind, "a": a.cell, "b": b.cell, **result,
                     "sentence": sentence(a.cell, b.cell, result, what)})
     return out

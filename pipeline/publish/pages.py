@@ -18,7 +18,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.contract import IMPL_FILES, NEUTRAL_FILE
-from pipeline.core import catalogue, figures, results
+from pipeline.core import catalogue, figures, quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
 from pipeline.publish import escaping
@@ -214,7 +214,7 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
         emit(f"workloads/{workload.name}.md", "workload.md.j2",
              **workload_context(workload, tables, docs_dir))
     emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
-    emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused)
+    emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused, limits=quiet.limits())
     # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
     emit("generated/knobs.md", "knobs.md.j2", machines=machine_list)
     emit("generated/timer_check.md", "timer_check.md.j2", reports=tables["timer_checks"])

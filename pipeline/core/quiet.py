@@ -1,0 +1,60 @@
+"""What counts as a quiet machine: the limits the measuring side applies
+(:mod:`pipeline.measure.interference`, :mod:`pipeline.measure.canary`) and the
+pages state, and the rules that turn a process's records into words."""
+
+from __future__ import annotations
+
+#: Other work above this many cores' worth of CPU time, averaged over the timed
+#: window, makes a process contended. An idle machine with the harness polling
+#: shows well under a tenth of one core.
+OUTSIDE_CORES_LIMIT = 0.25
+#: ... and at least this many CPU seconds: the kernel counts CPU time in 10 ms ticks,
+#: so a window of a fraction of a second cannot tell a few ticks from contention.
+OUTSIDE_S_FLOOR = 0.1
+#: Steal above this share of the machine's CPU time makes a process contended too.
+STEAL_SHARE_LIMIT = 0.05
+#: A contended process is measured again at most this many times (config: reruns).
+RERUNS = 2
+
+#: The canary: a float64 matrix product of this size and a pure-Python loop of this length.
+CANARY_MATRIX_N = 512
+CANARY_LOOP_N = 300_000
+#: Before and after differing by more than this factor (either way) flags the process.
+#: This machine's readings move by up to a third within a quiet minute; more is a changed machine.
+CANARY_DRIFT_LIMIT = 1.5
+
+
+def contention(record: dict | None) -> str | None:
+    """Why a process counts as contended, in words with its figures; None when it does not."""
+    if not record:
+        return None
+    reasons = []
+    if record["outside_cores"] > OUTSIDE_CORES_LIMIT and record["outside_cpu_s"] >= OUTSIDE_S_FLOOR:
+        reasons.append(f"other work used {record['outside_cores']:.2f} cores' worth of CPU time during the "
+                       f"timed window (limit {OUTSIDE_CORES_LIMIT:g})")
+    stolen_s = record["steal_share"] * record["window_s"] * record["cpus"]
+    if record["steal_share"] > STEAL_SHARE_LIMIT and stolen_s >= OUTSIDE_S_FLOOR:
+        reasons.append(f"the hypervisor stole {100 * record['steal_share']:.0f}% of the CPU time "
+                       f"(limit {100 * STEAL_SHARE_LIMIT:g}%)")
+    return "; ".join(reasons) or None
+
+
+def drift(before: dict | None, after: dict | None) -> str | None:
+    """Why a process's two canary readings disagree, in words; None when they agree."""
+    if not before or not after:
+        return None
+    moved = []
+    for part, label in (("blas_s", "matrix product"), ("python_s", "Python loop")):
+        ratio = after[part] / before[part] if before[part] > 0 else 1.0
+        if ratio > CANARY_DRIFT_LIMIT or ratio < 1 / CANARY_DRIFT_LIMIT:
+            moved.append(f"{label} took {ratio:.2f}x as long after as before")
+    if not moved:
+        return None
+    return f"the canary drifted ({', '.join(moved)}; limit {CANARY_DRIFT_LIMIT:g}x)"
+
+
+def limits() -> dict:
+    """The limits as the pages state them."""
+    return {"outside_cores": f"{OUTSIDE_CORES_LIMIT:g}", "outside_s": f"{OUTSIDE_S_FLOOR:g}",
+            "steal": f"{100 * STEAL_SHARE_LIMIT:g}%", "reruns": RERUNS, "matrix_n": CANARY_MATRIX_N,
+            "loop_n": f"{CANARY_LOOP_N:,}", "drift": f"{CANARY_DRIFT_LIMIT:g}"}
