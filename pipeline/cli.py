@@ -193,6 +193,24 @@ def cmd_verify(ns) -> int:
     return verify_main(ns.paths, Path(ns.data_dir))
 
 
+def cmd_reproduce_report(ns) -> int:
+    """Compare two runs of a machine: per cell, the ratio of medians, whether each falls inside
+    the other run's interval, and what the later run recorded that could explain a miss."""
+    from pipeline.publish.reproduce import report, table
+
+    try:
+        frame, speeds, refused = report(Path(ns.data_dir), ns.run_a, ns.run_b)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for line in refused:
+        print(f"refused: {line}", file=sys.stderr)
+    print(table(frame, speeds, ns.run_a, ns.run_b))
+    if ns.out:
+        results.replace_file(Path(ns.out), frame.to_csv(index=False))
+    return 0
+
+
 def cmd_merge(ns) -> int:
     """Combine one-process results written by separate jobs into the cell's result file."""
     from pipeline.measure.harness import merge_files
@@ -393,6 +411,12 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--data-dir", default="site_data", help="the results the files are set against")
     sp.add_argument("paths", nargs="*", help="result files (default: every one under the data folder)")
 
+    sp = sub.add_parser("reproduce-report", help=cmd_reproduce_report.__doc__)
+    sp.add_argument("run_a", help="the earlier run's id (see the Environment page)")
+    sp.add_argument("run_b", help="the later run's id")
+    sp.add_argument("--data-dir", default="site_data")
+    sp.add_argument("--out", default=None, help="also write the rows as CSV")
+
     sp = sub.add_parser("merge", help=cmd_merge.__doc__)
     sp.add_argument("--out", required=True)
     sp.add_argument("inputs", nargs="+")
@@ -453,7 +477,7 @@ COMMANDS = {
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
     "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "guide": cmd_guide,
     "ergonomics": cmd_ergonomics, "page-weight": cmd_page_weight,
-    "screenshots": cmd_screenshots,
+    "screenshots": cmd_screenshots, "reproduce-report": cmd_reproduce_report,
 }
 
 

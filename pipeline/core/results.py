@@ -130,6 +130,61 @@ def write_atomic(path: Path, payload: dict) -> None:
     replace_file(path, json.dumps(payload, indent=1, allow_nan=False) + "\n")
 
 
+def run_of(result: dict) -> str:
+    """The DAG run a result belongs to: its newest process's run id, or, for results
+    stored before runs were recorded, ``unrecorded-`` and the date it was recorded."""
+    ids = [p.get("run_id") for p in result.get("processes") or [] if p.get("run_id")]
+    if ids:
+        return max(ids)
+    return f"unrecorded-{str((result.get('provenance') or {}).get('recorded_at') or 'unknown')[:10]}"
+
+
+def history_path(data_dir: Path, machine_id: str, run: str, workload: str, file_stem: str) -> Path:
+    """Where a result replaced by a later run is kept: ``history/<machine>/<run>/<workload>/<stem>.json``."""
+    return Path(data_dir) / "history" / machine_id / run / workload / f"{file_stem}.json"
+
+
+def store(path: Path, result: dict) -> Path | None:
+    """Write a cell's result in place. A stored result of another run is first kept under
+    ``history/`` (the run's reproduction record), so measuring again adds a run rather than
+    erasing one. Returns where the earlier result went, if anywhere."""
+    path = Path(path)
+    kept = None
+    if path.is_file() and path.parent.parent.parent.name == "results":
+        try:
+            old = json.loads(path.read_text())
+            old_run = run_of(old) if isinstance(old, dict) else None
+        except (OSError, ValueError):
+            old_run = None  # unreadable: nothing worth keeping
+        if old_run and old_run != run_of(result):
+            kept = history_path(path.parents[3], path.parent.parent.name, old_run, path.parent.name, path.stem)
+            replace_file(kept, path.read_text())
+    write_atomic(path, result)
+    return kept
+
+
+def load_run(data_dir: Path, run: str) -> tuple[list[dict], list[str]]:
+    """Every result of one run, whether still current (``results/``) or replaced
+    since (``history/``), and one error line per refused file."""
+    data_dir = Path(data_dir)
+    found, refused = [], []
+    paths = [*sorted((data_dir / "results").glob("*/*/*.json")),
+             *sorted((data_dir / "history").glob(f"*/{glob_escape(run)}/*/*.json"))]
+    for path in paths:
+        try:
+            result = load(path, check_place=False)
+        except ResultError as err:
+            refused.append(str(err))
+            continue
+        if run_of(result) == run:
+            found.append(result)
+    return found, refused
+
+
+def glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
 def replace_file(path: Path, text: str) -> None:
     """Write a file beside its old version and swap it in only when complete: a
     failure (a full disk, an interrupt) leaves the old file as it was."""

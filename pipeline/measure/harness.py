@@ -221,7 +221,7 @@ def run_cell(workload: Workload, framework: str, mode: str, profile: str, out: P
     parts = [run_process(workload, framework, mode, profile, first_index + i, **options) for i in range(processes)]
     result = combine(parts)
     results.validate(result, str(out))
-    results.write_atomic(out, result)
+    results.store(out, result)
     return result
 
 
@@ -229,5 +229,5 @@ def merge_files(inputs: list[Path], out: Path) -> dict:
     """Combine results written by separate jobs (one process each) into the cell's file."""
     result = combine([results.load(p, check_place=False) for p in inputs])
     results.validate(result, str(out))
-    results.write_atomic(out, result)
+    results.store(out, result)
     return result

@@ -110,7 +110,7 @@ class Suite:
             result = not_installed(self.workloads[cell.workload], cell.framework, cell.mode, self.cfg["profile"],
                                    lacking)
             results.validate(result, str(self.result_path(cell)))
-            results.write_atomic(self.result_path(cell), result)
+            results.store(self.result_path(cell), result)
             self.log["not_installed"].append({"workload": cell.workload, "framework": cell.framework,
                                               "mode": cell.mode, "missing": lacking})
         return runnable
@@ -128,7 +128,7 @@ class Suite:
         self.parts.setdefault(cell, []).append(part)
         merged = combine(self.parts[cell])
         results.validate(merged, str(self.result_path(cell)))
-        results.write_atomic(self.result_path(cell), merged)
+        results.store(self.result_path(cell), merged)
         proc = part["processes"][0]
         self.log["processes"].append({
             "workload": cell.workload, "framework": cell.framework, "mode": cell.mode, "index": index,

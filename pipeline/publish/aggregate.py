@@ -352,6 +352,7 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
     ``publish`` (the config's) it has; results of other profiles stay stored.
     ``comparison``: the config's threshold and alpha for the worded comparisons."""
     from pipeline.publish.compare import derived_tables
+    from pipeline.publish.reproduce import latest as latest_runs
 
     found, refused = results.load_all(data_dir)
     if publish is None or comparison is None:
@@ -375,6 +376,9 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
         results.replace_file(out_dir / f"{name}.csv", table.to_csv(index=False))
     results.replace_file(out_dir / "refused.json", json.dumps(refused, indent=1) + "\n")
     results.replace_file(out_dir / "machines.json", json.dumps(machines(everything), indent=1) + "\n")
+    runs_compared, reproduced = latest_runs(Path(data_dir), everything)
+    results.replace_file(out_dir / "reproduction.csv", runs_compared.to_csv(index=False))
+    results.replace_file(out_dir / "reproduction.json", json.dumps(reproduced, indent=1) + "\n")
     timer_checks = [json.loads(p.read_text()) for p in sorted((Path(data_dir) / "timer_check").glob("*.json"))]
     results.replace_file(out_dir / "timer_checks.json", json.dumps(timer_checks, indent=1) + "\n")
     return tables["cells"], refused
@@ -394,7 +398,7 @@ def read_tables(tables_dir: Path) -> dict:
               for name in ("cells", "samples", "cases", "ceilings", "facts", "comparisons", "break_even",
                            "ergonomics")}
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
-    for name in ("machines", "timer_checks", "guide"):
+    for name in ("machines", "timer_checks", "guide", "reproduction"):
         path = tables_dir / f"{name}.json"
         tables[name] = json.loads(path.read_text()) if path.is_file() else []
     return tables

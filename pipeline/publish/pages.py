@@ -44,6 +44,7 @@ DOWNLOADS = {
     "facts.csv": "what each workload built: sizes, baselines",
     "verdicts.csv": "every claim's verdict per machine",
     "ergonomics.csv": "lines and distinct framework APIs per implementation",
+    "reproduction.csv": "per machine, its latest run's medians against the run before it",
 }
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
@@ -214,7 +215,8 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
         emit(f"workloads/{workload.name}.md", "workload.md.j2",
              **workload_context(workload, tables, docs_dir))
     emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
-    emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused, limits=quiet.limits())
+    emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused, limits=quiet.limits(),
+         reproduction=tables.get("reproduction") or [])
     # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
     emit("generated/knobs.md", "knobs.md.j2", machines=machine_list)
     emit("generated/timer_check.md", "timer_check.md.j2", reports=tables["timer_checks"])

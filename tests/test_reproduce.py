@@ -1,0 +1,82 @@
+"""Unit tier: measuring a machine again keeps the earlier run, and the report
+says per cell whether the second run landed inside the first one's interval."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_results import make_result
+
+from pipeline import cli
+from pipeline.core import results
+from pipeline.core.metrics import sampled
+from pipeline.publish.reproduce import compare_runs, report
+
+MACHINE = "test-machine"
+
+
+def of_run(run: str, samples, framework="torch", **process) -> dict:
+    result = make_result(framework=framework, machine=MACHINE, samples=samples)
+    result["metrics"]["train_throughput"] = sampled("samples/s", list(samples))
+    result["processes"][0].update({"run_id": run, **process})
+    return result
+
+
+def stored(data_dir, result):
+    path = results.result_path(data_dir, MACHINE, result["workload"], result["framework"], result["mode"],
+                               result["profile"])
+    return results.store(path, result), path
+
+
+def test_measuring_again_keeps_the_earlier_run_under_history(tmp_path):
+    first = of_run("20261201T000000Z", [100.0, 101.0, 99.0, 100.5])
+    kept, path = stored(tmp_path, first)
+    assert kept is None
+    again = of_run("20261201T000000Z", [100.0, 102.0, 99.0, 100.5])  # the same run writing its cell again
+    assert stored(tmp_path, again)[0] is None
+    later = of_run("20261202T000000Z", [150.0, 151.0, 149.0, 150.5])
+    kept, _ = stored(tmp_path, later)
+    assert kept == tmp_path / "history" / MACHINE / "20261201T000000Z" / "mlp_digits" / f"{path.stem}.json"
+    assert json.loads(kept.read_text())["metrics"]["train_throughput"]["samples"][1] == 102.0
+    assert results.run_of(json.loads(path.read_text())) == "20261202T000000Z"
+    # results/ holds the latest run only; history is not read as current results
+    assert [r["processes"][0]["run_id"] for r in results.load_all(tmp_path)[0]] == ["20261202T000000Z"]
+
+
+def test_a_result_without_run_ids_is_kept_under_its_recording_date(tmp_path):
+    old = make_result(machine=MACHINE)
+    stored(tmp_path, old)
+    kept, _ = stored(tmp_path, of_run("20261202T000000Z", [1.0, 2.0, 3.0]))
+    assert kept.parent.parent.name == "unrecorded-2026-11-21"
+
+
+def test_the_report_says_which_medians_landed_inside_and_why_others_did_not(tmp_path):
+    stored(tmp_path, of_run("A", [100.0, 101.0, 99.0, 100.5, 100.2]))
+    stored(tmp_path, of_run("A", [200.0, 201.0, 199.0, 200.5, 200.2], framework="jax"))
+    stored(tmp_path, of_run("B", [100.3, 100.1, 99.8, 100.4, 100.6]))
+    stored(tmp_path, of_run("B", [300.0, 301.0, 299.0, 300.5, 300.2], framework="jax",
+                            canary_drift="the canary drifted (Python loop took 1.60x as long after as before)"))
+    frame, speeds, refused = report(tmp_path, "A", "B")
+    assert refused == []
+    rows = {r.framework: r for r in frame.itertuples()}
+    assert rows["torch"].b_in_a and rows["torch"].outcome == "reproduced"
+    assert not rows["jax"].b_in_a and rows["jax"].ratio == pytest.approx(1.5, rel=1e-3)
+    assert rows["jax"].outcome == "explained miss" and "canary drifted in 1 process" in rows["jax"].cause
+
+
+def test_a_miss_with_nothing_recorded_is_called_unexplained():
+    a = [of_run("A", [100.0, 101.0, 99.0], interference={"window_s": 5, "outside_cores": 0.0})]
+    b = [of_run("B", [200.0, 201.0, 199.0], interference={"window_s": 5, "outside_cores": 0.0})]
+    frame, _ = compare_runs(a, b)
+    assert list(frame["outcome"]) == ["unexplained miss"]
+
+
+def test_the_command_names_a_run_that_has_no_result(tmp_path, capsys):
+    stored(tmp_path, of_run("A", [100.0, 101.0, 99.0]))
+    assert cli.main(["reproduce-report", "A", "nope", "--data-dir", str(tmp_path)]) == 2
+    assert "run 'nope': no result" in capsys.readouterr().err
+    out = tmp_path / "report.csv"
+    assert cli.main(["reproduce-report", "A", "A", "--data-dir", str(tmp_path), "--out", str(out)]) == 0
+    assert "1 of 1 medians of run B inside run A's interval (100%)" in capsys.readouterr().out
+    assert out.read_text().startswith("machine_id,workload,framework")
