@@ -15,7 +15,7 @@ from pipeline.core import config as config_mod
 from pipeline.core import quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import WorkloadError
-from pipeline.measure import hardware, lifetime
+from pipeline.measure import hardware, lifetime, provenance
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -106,6 +106,7 @@ def cmd_run(ns) -> int:
     from pipeline.measure.harness import run_cell
 
     _stop_with_parent()
+    provenance.ensure_run_id()  # one id for this command's processes, unless a DAG run set it
 
     if ns.framework not in FRAMEWORKS:
         raise SystemExit(f"--framework: unknown framework {ns.framework!r}; known: {', '.join(FRAMEWORKS)}")
@@ -199,13 +200,13 @@ def cmd_reproduce_report(ns) -> int:
     from pipeline.publish.reproduce import report, table
 
     try:
-        frame, speeds, refused = report(Path(ns.data_dir), ns.run_a, ns.run_b)
+        frame, speeds, refused, claims = report(Path(ns.data_dir), ns.run_a, ns.run_b)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for line in refused:
         print(f"refused: {line}", file=sys.stderr)
-    print(table(frame, speeds, ns.run_a, ns.run_b))
+    print(table(frame, speeds, ns.run_a, ns.run_b, claims))
     if ns.out:
         results.replace_file(Path(ns.out), frame.to_csv(index=False))
     return 0

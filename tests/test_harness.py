@@ -178,5 +178,7 @@ def test_a_quiet_process_records_what_else_ran_and_its_canary(tmp_path):
     assert busy["window_s"] > 1.0 and busy["outside_cores"] <= quiet.OUTSIDE_CORES_LIMIT
     # the busy step keeps one core of the apparatus working, and that is not counted as other work
     assert busy["outside_cpu_s"] < busy["window_s"] / 2
+    # what started the worker (here the test's own process, as the harness) is recorded apart
+    assert 0 <= busy["apparatus_cores"] < 1
     for reading in ("before", "after"):
         assert process["canary"][reading]["blas_s"] > 0 and process["canary"][reading]["python_s"] > 0

@@ -4,8 +4,10 @@ says per cell whether the second run landed inside the first one's interval."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
+from conftest import ROOT
 from test_results import make_result
 
 from pipeline import cli
@@ -16,8 +18,8 @@ from pipeline.publish.reproduce import compare_runs, report
 MACHINE = "test-machine"
 
 
-def of_run(run: str, samples, framework="torch", **process) -> dict:
-    result = make_result(framework=framework, machine=MACHINE, samples=samples)
+def of_run(run: str, samples, framework="torch", mode="eager", **process) -> dict:
+    result = make_result(framework=framework, mode=mode, machine=MACHINE, samples=samples)
     result["metrics"]["train_throughput"] = sampled("samples/s", list(samples))
     result["processes"][0].update({"run_id": run, **process})
     return result
@@ -57,8 +59,8 @@ def test_the_report_says_which_medians_landed_inside_and_why_others_did_not(tmp_
     stored(tmp_path, of_run("B", [100.3, 100.1, 99.8, 100.4, 100.6]))
     stored(tmp_path, of_run("B", [300.0, 301.0, 299.0, 300.5, 300.2], framework="jax",
                             canary_drift="the canary drifted (Python loop took 1.60x as long after as before)"))
-    frame, speeds, refused = report(tmp_path, "A", "B")
-    assert refused == []
+    frame, speeds, refused, claims = report(tmp_path, "A", "B")
+    assert refused == [] and claims.empty  # no ledger beside these results
     rows = {r.framework: r for r in frame.itertuples()}
     assert rows["torch"].b_in_a and rows["torch"].outcome == "reproduced"
     assert not rows["jax"].b_in_a and rows["jax"].ratio == pytest.approx(1.5, rel=1e-3)
@@ -80,3 +82,17 @@ def test_the_command_names_a_run_that_has_no_result(tmp_path, capsys):
     assert cli.main(["reproduce-report", "A", "A", "--data-dir", str(tmp_path), "--out", str(out)]) == 0
     assert "1 of 1 medians of run B inside run A's interval (100%)" in capsys.readouterr().out
     assert out.read_text().startswith("machine_id,workload,framework")
+
+
+def test_claims_are_judged_on_each_run_alone_and_the_moved_ones_named(tmp_path):
+    """tf-function-faster-than-eager-mlp holds when tf.function is faster; a second run in
+    which it is slower flips the verdict, and the report names the claim."""
+    shutil.copy(ROOT / "site_data" / "claims.yaml", tmp_path / "claims.yaml")
+    for run, fast in (("A", 200.0), ("B", 50.0)):
+        for mode, level in (("eager", 100.0), ("function", fast)):
+            stored(tmp_path, of_run(run, [level, level * 1.01, level * 0.99, level * 1.005], framework="tensorflow",
+                                    mode=mode))
+    _, _, _, claims = report(tmp_path, "A", "B")
+    row = claims.set_index("claim").loc["tf-function-faster-than-eager-mlp"]
+    assert row["verdict_a"] != row["verdict_b"] and row["moved"]
+    assert row["ratio_a"] == pytest.approx(2.0, rel=0.02) and row["ratio_b"] == pytest.approx(0.5, rel=0.02)

@@ -133,7 +133,7 @@ def run_process(workload: Workload, framework: str, mode: str, profile: str, ind
     args = {"workload_dir": str(workload.folder), "framework": framework, "mode": mode, "profile": profile,
             "device": device, "threads": threads, "seed": seed, "options": options or {},
             "compile_cache": compile_cache}
-    run_id = run_id or provenance.ensure_run_id()
+    run_id = run_id or provenance.run_id()
     attempts = []
     while True:
         if compile_cache is not None and index == 0:
@@ -177,13 +177,14 @@ def run_process(workload: Workload, framework: str, mode: str, profile: str, ind
     }
 
 
-def not_installed(workload: Workload, framework: str, mode: str, profile: str, missing: str) -> dict:
+def not_installed(workload: Workload, framework: str, mode: str, profile: str, missing: str,
+                  run_id: str | None = None) -> dict:
     """The result of a cell whose framework (or Keras backend) this machine lacks:
     recorded as unsupported with the reason, never as a failure, and nothing started."""
     reason = f"{missing} is not installed on this machine"
     process = {"index": 0, "status": "unsupported", "reason": reason, "duration_s": 0.0, "stderr_tail": "",
                "samples": 0, "started_at": _now(), "ended_at": _now(), "compile_cache": None,
-               "run_id": provenance.ensure_run_id()}
+               "run_id": run_id or provenance.run_id()}
     return {
         "schema_version": SCHEMA_VERSION, "workload": workload.name, "framework": framework, "mode": mode,
         "profile": profile, "machine_id": hardware.machine_id(), "status": "unsupported", "reason": reason,

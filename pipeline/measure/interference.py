@@ -2,12 +2,15 @@
 reads around its timed window.
 
 CPU time is accounted system-wide (``/proc/stat`` through psutil) and for the
-measuring apparatus: the measured process with its children, and its parent (the
-harness, which polls it). Whatever the machine spent beyond that went to other
-work. Steal time (a hypervisor giving the core to another guest), the load
-average and the clock frequency are recorded beside it; what a process cannot
-see (other tenants of the host slowing the chip) is the canary's part
-(:mod:`pipeline.measure.canary`). The limits and the rule are in :mod:`pipeline.core.quiet`.
+measuring apparatus: the measured process with its children, and what started it
+(the harness that polls it, the DAG engine, the shells between). Whatever the
+machine spent beyond that went to other work. The apparatus's own share is
+recorded too: on a 2-core machine a busy DAG engine competes like a neighbour.
+Steal time (a hypervisor giving the core to another guest), the load average and
+the clock frequency are recorded beside it; what a process cannot see (other
+tenants of the host slowing the chip) is the canary's part
+(:mod:`pipeline.measure.canary`). The limits and the rule are in
+:mod:`pipeline.core.quiet`.
 """
 
 from __future__ import annotations
@@ -23,21 +26,27 @@ def _busy(times) -> float:
     return sum(getattr(times, f, 0.0) for f in ("user", "nice", "system", "irq", "softirq"))
 
 
-def _apparatus_cpu() -> float:
-    """CPU seconds of this process (with reaped and live children) and its parent."""
-    me = psutil.Process()
-    total = 0.0
-    for proc in [me, *me.children(recursive=True)]:
-        try:
-            t = proc.cpu_times()
-        except psutil.Error:
-            continue
-        total += t.user + t.system
-        if proc is me:
-            total += t.children_user + t.children_system
+def _cpu(proc: psutil.Process, reaped: bool = False) -> float:
     try:
-        parent = psutil.Process(os.getppid()).cpu_times()
-        total += parent.user + parent.system
+        t = proc.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return t.user + t.system + ((t.children_user + t.children_system) if reaped else 0.0)
+
+
+def _tree_cpu() -> float:
+    """CPU seconds of the measured process and its children (live, and those it reaped)."""
+    me = psutil.Process()
+    return _cpu(me, reaped=True) + sum(_cpu(child) for child in me.children(recursive=True))
+
+
+def _ancestors_cpu() -> float:
+    """CPU seconds of what started the measured process: the harness, the DAG engine and
+    the shells between them, up to (not including) the machine's init process."""
+    total, proc = 0.0, psutil.Process()
+    try:
+        while (proc := proc.parent()) is not None and proc.pid > 1:
+            total += _cpu(proc)
     except psutil.Error:
         pass
     return total
@@ -57,16 +66,17 @@ class Window:
     def start(self) -> Window:
         self._wall = time.perf_counter()
         self._system = psutil.cpu_times()
-        self._mine = _apparatus_cpu()
+        self._tree, self._ancestors = _tree_cpu(), _ancestors_cpu()
         self._freq = _freq_mhz()
         return self
 
     def stop(self) -> dict:
         wall = time.perf_counter() - self._wall
-        system, mine = psutil.cpu_times(), _apparatus_cpu()
+        system, tree, ancestors = psutil.cpu_times(), _tree_cpu(), _ancestors_cpu()
         cpus = psutil.cpu_count() or 1
         busy = max(0.0, _busy(system) - _busy(self._system))
-        outside = max(0.0, busy - (mine - self._mine))
+        apparatus = max(0.0, ancestors - self._ancestors)
+        outside = max(0.0, busy - (tree - self._tree) - apparatus)
         steal = max(0.0, getattr(system, "steal", 0.0) - getattr(self._system, "steal", 0.0))
         try:
             load = round(os.getloadavg()[0], 2)
@@ -77,6 +87,8 @@ class Window:
             "cpus": cpus,
             "outside_cpu_s": round(outside, 4),
             "outside_cores": round(outside / wall, 4) if wall > 0 else 0.0,
+            # the harness and the DAG engine: not other work, but not free either
+            "apparatus_cores": round(apparatus / wall, 4) if wall > 0 else 0.0,
             "steal_share": round(steal / (wall * cpus), 4) if wall > 0 else 0.0,
             "load_1min": load,
             "freq_mhz_start": self._freq,

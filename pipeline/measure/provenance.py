@@ -20,9 +20,15 @@ LIBRARIES = ("numpy", "scipy", "scikit-learn", "pandas", "snakemake")
 RUN_ID_ENV = "PIPELINE_RUN_ID"
 
 
+def run_id() -> str:
+    """The id set by whoever started this run, or a new one (the UTC time now)."""
+    return os.environ.get(RUN_ID_ENV) or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def ensure_run_id() -> str:
-    """This run's id, made (UTC start time) if nothing above set one."""
-    return os.environ.setdefault(RUN_ID_ENV, dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"))
+    """For what starts a run (the Snakefile, run-suite, a lone `pipeline run`): fix this
+    run's id in the environment, so every job started from here records the same one."""
+    return os.environ.setdefault(RUN_ID_ENV, run_id())
 
 
 def _git(*args: str) -> str | None:

@@ -56,7 +56,7 @@ class Suite:
         self.cfg, self.out, self.budget_s = cfg, Path(out), budget_s
         self.warm_cache, self.timer_check, self.echo = warm_cache, timer_check, echo
         self.machine = hardware.machine_id()
-        self.run_id = provenance.ensure_run_id()
+        self.run_id = provenance.run_id()
         # every selected cell, installed or not: those not installed are recorded
         # as such rather than refused
         config_mod.validate(cfg, source)
@@ -108,7 +108,7 @@ class Suite:
                 runnable.append(cell)
                 continue
             result = not_installed(self.workloads[cell.workload], cell.framework, cell.mode, self.cfg["profile"],
-                                   lacking)
+                                   lacking, run_id=self.run_id)
             results.validate(result, str(self.result_path(cell)))
             results.store(self.result_path(cell), result)
             self.log["not_installed"].append({"workload": cell.workload, "framework": cell.framework,

@@ -303,6 +303,8 @@ def runs(rs: list[dict]) -> list[dict]:
     for run_id, ps in by_run.items():
         readings = [p["canary"][when] for p in ps if p.get("canary") for when in ("before", "after")]
         outside = [p["interference"]["outside_cores"] for p in ps if p.get("interference")]
+        apparatus = [p["interference"]["apparatus_cores"] for p in ps
+                     if (p.get("interference") or {}).get("apparatus_cores") is not None]
         out.append({
             "run_id": run_id,
             "profiles": sorted(profiles[run_id]),
@@ -313,6 +315,7 @@ def runs(rs: list[dict]) -> list[dict]:
             "reruns": sum(len(p.get("attempts") or [1]) - 1 for p in ps),
             "canary_drift": sum(bool(p.get("canary_drift")) for p in ps),
             "outside_cores_max": max(outside) if outside else None,
+            "apparatus_cores_max": max(apparatus) if apparatus else None,
             "speed_blas_ms": 1000 * float(np.median([x["blas_s"] for x in readings])) if readings else None,
             "speed_python_ms": 1000 * float(np.median([x["python_s"] for x in readings])) if readings else None,
         })

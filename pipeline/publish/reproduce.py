@@ -87,8 +87,55 @@ def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
     return frame, speeds
 
 
-def report(data_dir: Path, run_a: str, run_b: str) -> tuple[pd.DataFrame, dict, list[str]]:
-    """Load both runs and compare them. Raises ValueError when a run has no result."""
+#: A claim's measured ratio moving by more than this factor between runs is reported as moved.
+CLAIM_MOVE = 1.2
+CLAIM_COLUMNS = ["claim", "machine_id", "verdict_a", "verdict_b", "ratio_a", "ratio_b", "moved"]
+
+
+def claim_verdicts(rs: list[dict], doc: dict, comparison: dict) -> pd.DataFrame:
+    """The verdicts of the ledger's result claims on one run's results alone."""
+    from pipeline.publish.aggregate import build_tables
+    from pipeline.publish.compare import derived_tables
+    from pipeline.publish.verdicts import judge
+
+    tables = build_tables(rs)
+    tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"]))
+    measured = [c for c in doc["claims"] if "unmeasurable" not in c and "needs" not in c
+                and "ecosystem" not in c["predicate"]]
+    return judge({**doc, "claims": measured}, tables, {})
+
+
+def claims_moved(a: list[dict], b: list[dict], doc: dict, comparison: dict) -> pd.DataFrame:
+    """Per claim and machine judged on both runs: both verdicts and ratios, and whether
+    the verdict changed or the ratio moved by more than ``CLAIM_MOVE``."""
+    va, vb = claim_verdicts(a, doc, comparison), claim_verdicts(b, doc, comparison)
+    both = va.merge(vb, on=["claim", "machine_id"], suffixes=("_a", "_b"))
+    rows = []
+    for r in both.to_dict("records"):
+        ra, rb = r["ratio_a"], r["ratio_b"]
+        ratio_moved = bool(pd.notna(ra) and pd.notna(rb) and ra > 0 and rb > 0
+                           and max(ra / rb, rb / ra) > CLAIM_MOVE)
+        rows.append({"claim": r["claim"], "machine_id": r["machine_id"], "verdict_a": r["verdict_a"],
+                     "verdict_b": r["verdict_b"], "ratio_a": ra, "ratio_b": rb,
+                     "moved": r["verdict_a"] != r["verdict_b"] or ratio_moved})
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def _moved(data_dir: Path, a: list[dict], b: list[dict]) -> pd.DataFrame:
+    """``claims_moved`` with the config's comparison and the ledger beside the results
+    (none there: no claim to judge)."""
+    from pipeline.core.config import load
+    from pipeline.publish import claims
+
+    ledger = Path(data_dir) / "claims.yaml"
+    if not ledger.is_file():
+        return pd.DataFrame(columns=CLAIM_COLUMNS)
+    return claims_moved(a, b, claims.load(ledger), load()["comparison"])
+
+
+def report(data_dir: Path, run_a: str, run_b: str) -> tuple[pd.DataFrame, dict, list[str], pd.DataFrame]:
+    """Load both runs and compare them: cells, speed indices, refused files, claims.
+    Raises ValueError when a run has no result."""
     a, refused_a = results.load_run(data_dir, run_a)
     b, refused_b = results.load_run(data_dir, run_b)
     for run, found in ((run_a, a), (run_b, b)):
@@ -96,11 +143,11 @@ def report(data_dir: Path, run_a: str, run_b: str) -> tuple[pd.DataFrame, dict, 
             raise ValueError(f"run {run!r}: no result under {Path(data_dir) / 'results'} or "
                              f"{Path(data_dir) / 'history'} belongs to it")
     frame, speeds = compare_runs(a, b)
-    return frame, speeds, refused_a + refused_b
+    return frame, speeds, refused_a + refused_b, _moved(data_dir, a, b)
 
 
-def table(frame: pd.DataFrame, speeds: dict, run_a: str, run_b: str) -> str:
-    """The report as a plain-text table with a summary line."""
+def table(frame: pd.DataFrame, speeds: dict, run_a: str, run_b: str, claims: pd.DataFrame | None = None) -> str:
+    """The report as a plain-text table with a summary line, then the claims that moved."""
     lines = [f"run A {run_a}, run B {run_b}"]
     for side in ("a", "b"):
         s = speeds[side]
@@ -119,6 +166,14 @@ def table(frame: pd.DataFrame, speeds: dict, run_a: str, run_b: str) -> str:
     lines.append(f"{inside} of {n} medians of run B inside run A's interval ({100 * inside / n:.0f}%); "
                  f"{unexplained} miss(es) without a recorded cause; median ratio B/A {median_ratio:.2f}"
                  if n else "no cell was measured ok in both runs")
+    if claims is not None and len(claims):
+        moved = claims[claims["moved"]]
+        lines.append(f"claims judged on both runs: {len(claims)}; moved (verdict changed, or ratio by more than "
+                     f"{CLAIM_MOVE:g}x): {len(moved)}")
+        for r in moved.itertuples():
+            ratios = (f"ratio {r.ratio_a:.2f} -> {r.ratio_b:.2f}" if pd.notna(r.ratio_a) and pd.notna(r.ratio_b)
+                      else "ratio not comparable")
+            lines.append(f"  {r.claim} on {r.machine_id}: {r.verdict_a} -> {r.verdict_b}, {ratios}")
     return "\n".join(lines)
 
 
@@ -127,12 +182,19 @@ def _started(rs: list[dict]) -> str:
                default="")
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows for JSON, which has no NaN: a missing value becomes null."""
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
 def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict]]:
     """Per machine, the run behind its current results against the run before it (kept
     under ``history/``): the report's rows, and one summary per machine for the pages."""
     frames, summaries = [], []
     for machine in sorted({r["machine_id"] for r in current}):
-        newest = max((r for r in current if r["machine_id"] == machine), key=lambda r: r["provenance"]["recorded_at"])
+        newest = max((r for r in current if r["machine_id"] == machine),
+                     key=lambda r: r["provenance"]["recorded_at"])
         run_b = results.run_of(newest)
         earlier = []
         for folder in sorted((Path(data_dir) / "history" / machine).glob("*")):
@@ -147,6 +209,7 @@ def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict
         frame, speeds = compare_runs(a, b)
         frames.append(frame.assign(run_a=run_a, run_b=run_b))
         misses = frame[~frame["b_in_a"]]
+        moved = _moved(data_dir, a, b)
         summaries.append({
             "machine_id": machine, "run_a": run_a, "run_b": run_b, "figures": len(frame),
             "inside": int(frame["b_in_a"].sum()), "unexplained": int((misses["outcome"] != "explained miss").sum()),
@@ -154,6 +217,7 @@ def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict
             "speed_a": speeds["a"], "speed_b": speeds["b"],
             "misses": misses[["workload", "framework", "mode", "metric", "ratio", "outcome", "cause"]]
             .to_dict("records"),
+            "claims": len(moved), "claims_moved": _records(moved[moved["moved"]]), "claim_move": CLAIM_MOVE,
         })
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "run_a", "run_b"])
     return frame, summaries
