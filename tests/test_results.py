@@ -217,6 +217,24 @@ def test_complete_result_is_marked_complete(tmp_path):
     assert by_mode.loc["jit", "incomplete_reason"] == "1 of 2 processes"
 
 
+def test_a_cell_with_a_contended_process_is_incomplete_and_measured_again(tmp_path):
+    from pipeline.publish.aggregate import build_tables
+
+    a = make_result(samples=(1.0, 2.0, 3.0))
+    b = make_result(samples=(1.0, 2.0, 3.0))
+    b["status"] = b["processes"][0]["status"] = "contended"
+    b["reason"] = b["processes"][0]["reason"] = "contended in all 3 attempts"
+    b["processes"][0]["index"] = 1
+    cell = combine([a, b])
+    cells = build_tables([cell], {("mlp_digits", "smoke"): {"processes": 2, "samples": 3}}, ceiling_workloads=[])
+    assert cells["cells"].loc[0, "incomplete_reason"] == "1 of 2 processes (1 contended)"
+    path = tmp_path / "torch-eager@smoke.json"
+    results.write_atomic(path, cell)
+    sources = [Path(name) for name in cell["provenance"]["source_sha256"]]
+    state = freshness.cell_state(path, sources, "smoke", 2, 2)
+    assert not state.current and state.reason == "stored result has 1 contended process(es)"
+
+
 def test_failed_results_are_to_dos(tmp_path):
     ok = store(tmp_path, make_result())
     unsupported = store(tmp_path, make_result("jax", "jit", status="unsupported"))

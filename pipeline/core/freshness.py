@@ -94,6 +94,9 @@ def cell_state(result_path: Path, sources: list[Path], profile: str, processes: 
         return CellState(False, attempt, "stored result malformed")
     if status not in SETTLED:
         return CellState(False, attempt, f"stored result {status}")
+    contended = sum(isinstance(p, dict) and p.get("status") == "contended" for p in record["processes"])
+    if contended:  # measured beside other work: the next run tries again
+        return CellState(False, attempt, f"stored result has {contended} contended process(es)")
     if recorded != want:
         changed = sorted(p for p in set(want) | set(recorded) if want.get(p) != recorded.get(p))
         return CellState(False, key, f"sources changed: {', '.join(changed)}")

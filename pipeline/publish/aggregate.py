@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core import results
+from pipeline.core import quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
 
 SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable", "unstable_part",
@@ -118,7 +118,8 @@ def completeness(row: dict, declared: dict) -> dict:
         return {"complete": row["status"] == "ok" and want is not None, "incomplete_reason": None}
     missing = []
     if row["processes_ok"] < want["processes"]:
-        missing.append(f"{row['processes_ok']} of {want['processes']} processes")
+        contended = f" ({row['processes_contended']} contended)" if row.get("processes_contended") else ""
+        missing.append(f"{row['processes_ok']} of {want['processes']} processes{contended}")
     if row["samples_per_process"] < want["samples"]:
         missing.append(f"{row['samples_per_process']} of {want['samples']} samples per process")
     return {"complete": not missing, "incomplete_reason": ", ".join(missing) or None}
@@ -314,6 +315,7 @@ def runs(rs: list[dict]) -> list[dict]:
             "contended": sum(p["status"] == "contended" for p in ps),
             "reruns": sum(len(p.get("attempts") or [1]) - 1 for p in ps),
             "canary_drift": sum(bool(p.get("canary_drift")) for p in ps),
+            "steal_flagged": sum(bool(quiet.stolen(p.get("interference"))) for p in ps),
             "outside_cores_max": max(outside) if outside else None,
             "apparatus_cores_max": max(apparatus) if apparatus else None,
             "speed_blas_ms": 1000 * float(np.median([x["blas_s"] for x in readings])) if readings else None,

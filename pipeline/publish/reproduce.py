@@ -1,7 +1,7 @@
 """Did a second run reproduce the first? Per cell and headline metric: the ratio
 of the two medians, whether each median falls inside the other run's interval,
 and what the later run recorded that could explain a miss (contended processes,
-canary drift, a speed index that moved).
+canary drift, flagged steal, a speed index that moved).
 
 Runs are read from the stored results: the current ones under ``results/`` and
 those replaced since under ``history/`` (:func:`pipeline.core.results.store`).
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import results
+from pipeline.core import quiet, results
 
 COLUMNS = ["machine_id", "workload", "framework", "mode", "profile", "metric", "median_a", "median_b", "ratio",
            "b_in_a", "a_in_b", "outcome", "cause"]
@@ -49,6 +49,9 @@ def _cause(result: dict) -> list[str]:
         causes.append(f"{reruns} re-run(s) for other work")
     if drifted:
         causes.append(f"canary drifted in {drifted} process(es)")
+    stolen = sum(bool(quiet.stolen(p.get("interference"))) for p in procs)
+    if stolen:
+        causes.append(f"steal above {100 * quiet.STEAL_SHARE_LIMIT:g}% in {stolen} process(es)")
     return causes
 
 
