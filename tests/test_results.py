@@ -173,19 +173,24 @@ def test_combine_pools_samples_and_takes_the_worst_status():
     results.validate(worse, "x.json")
 
 
+def contended(result: dict, index: int, reason: str) -> dict:
+    """``result`` as the harness records a process that stayed contended."""
+    result["status"] = result["processes"][0]["status"] = "contended"
+    result["reason"] = result["processes"][0]["reason"] = reason
+    result["processes"][0]["index"] = index
+    return result
+
+
 def test_a_contended_process_is_kept_in_the_record_but_not_in_the_figures():
     a = make_result(samples=(1.0, 2.0, 3.0))
-    b = make_result(samples=(40.0, 50.0, 60.0))
-    b["status"] = b["processes"][0]["status"] = "contended"
-    b["reason"] = b["processes"][0]["reason"] = "contended in all 3 attempts; the last: other work used 0.90 cores"
-    b["processes"][0]["index"] = 1
+    b = contended(make_result(samples=(40.0, 50.0, 60.0)), 1,
+                  "contended in all 3 attempts; the last: other work used 0.90 cores")
     merged = combine([a, b])
     assert merged["status"] == "ok"
     assert merged["metrics"]["train_throughput"]["samples"] == [1.0, 2.0, 3.0]
     assert [p["status"] for p in merged["processes"]] == ["ok", "contended"]
     results.validate(merged, "x.json")
-    a["status"] = a["processes"][0]["status"] = "contended"
-    a["reason"] = a["processes"][0]["reason"] = "contended in all 3 attempts; the last: the hypervisor stole 9%"
+    contended(a, 0, "contended in all 3 attempts; the last: other work used 0.40 cores")
     alone = combine([a, b])
     assert alone["status"] == "contended" and alone["metrics"] == {}
     assert alone["reason"] == "all 2 processes ran beside other work; process 1: " + a["reason"]
@@ -221,10 +226,7 @@ def test_a_cell_with_a_contended_process_is_incomplete_and_measured_again(tmp_pa
     from pipeline.publish.aggregate import build_tables
 
     a = make_result(samples=(1.0, 2.0, 3.0))
-    b = make_result(samples=(1.0, 2.0, 3.0))
-    b["status"] = b["processes"][0]["status"] = "contended"
-    b["reason"] = b["processes"][0]["reason"] = "contended in all 3 attempts"
-    b["processes"][0]["index"] = 1
+    b = contended(make_result(samples=(1.0, 2.0, 3.0)), 1, "contended in all 3 attempts")
     cell = combine([a, b])
     cells = build_tables([cell], {("mlp_digits", "smoke"): {"processes": 2, "samples": 3}}, ceiling_workloads=[])
     assert cells["cells"].loc[0, "incomplete_reason"] == "1 of 2 processes (1 contended)"
