@@ -4,6 +4,8 @@ pages state, and the rules that turn a process's records into words."""
 
 from __future__ import annotations
 
+import statistics
+
 #: Other work above this many cores' worth of CPU time, averaged over the timed
 #: window, makes a process contended. An idle machine with the harness polling
 #: shows well under a tenth of one core.
@@ -61,6 +63,21 @@ def drift(before: dict | None, after: dict | None) -> str | None:
     if not moved:
         return None
     return f"the canary drifted ({', '.join(moved)}; limit {CANARY_DRIFT_LIMIT:g}x)"
+
+
+def tally(processes: list[dict]) -> dict:
+    """What the records of some processes say about the machine: how many stayed contended,
+    were re-run, saw their canary drift or had steal flagged, and the speed index (the median
+    canary reading of each part, in seconds; None without readings)."""
+    readings = [p["canary"][when] for p in processes if p.get("canary") for when in ("before", "after")]
+    speed = None
+    if readings:
+        speed = {part: statistics.median(x[part] for x in readings) for part in ("blas_s", "python_s")}
+    return {"contended": sum(p["status"] == "contended" for p in processes),
+            "reruns": sum(len(p.get("attempts") or [1]) - 1 for p in processes),
+            "canary_drift": sum(bool(p.get("canary_drift")) for p in processes),
+            "steal_flagged": sum(bool(stolen(p.get("interference"))) for p in processes),
+            "speed": speed}
 
 
 def limits() -> dict:

@@ -163,14 +163,17 @@ def store(path: Path, result: dict) -> Path | None:
     return kept
 
 
-def load_run(data_dir: Path, run: str) -> tuple[list[dict], list[str]]:
+def load_run(data_dir: Path, run: str, current: list[dict] | None = None) -> tuple[list[dict], list[str]]:
     """Every result of one run, whether still current (``results/``) or replaced
-    since (``history/``), and one error line per refused file."""
+    since (``history/``), and one error line per refused file. ``current``: the
+    results under ``results/`` when the caller has already loaded them."""
     data_dir = Path(data_dir)
-    found, refused = [], []
-    paths = [*sorted((data_dir / "results").glob("*/*/*.json")),
-             *sorted((data_dir / "history").glob(f"*/{glob_escape(run)}/*/*.json"))]
-    for path in paths:
+    if current is None:
+        current, refused = load_all(data_dir)
+    else:
+        refused = []
+    found = [r for r in current if run_of(r) == run]
+    for path in sorted((data_dir / "history").glob(f"*/{glob_escape(run)}/*/*.json")):
         try:
             result = load(path, check_place=False)
         except ResultError as err:

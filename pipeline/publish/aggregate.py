@@ -17,7 +17,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pipeline.core import quiet, results
@@ -64,8 +63,8 @@ def cell_row(result: dict) -> dict:
     processes = result["processes"]
     row["processes"] = len(processes)
     row["processes_ok"] = sum(p["status"] == "ok" for p in processes)
-    row["processes_contended"] = sum(p["status"] == "contended" for p in processes)
-    row["canary_drift"] = sum(bool(p.get("canary_drift")) for p in processes)
+    counts = quiet.tally(processes)
+    row["processes_contended"], row["canary_drift"] = counts["contended"], counts["canary_drift"]
     row["run_id"] = max((p.get("run_id") or "" for p in processes), default="") or None
     row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
     return row
@@ -302,7 +301,7 @@ def runs(rs: list[dict]) -> list[dict]:
             profiles.setdefault(p.get("run_id"), set()).add(r["profile"])
     out = []
     for run_id, ps in by_run.items():
-        readings = [p["canary"][when] for p in ps if p.get("canary") for when in ("before", "after")]
+        counts = quiet.tally(ps)
         outside = [p["interference"]["outside_cores"] for p in ps if p.get("interference")]
         apparatus = [p["interference"]["apparatus_cores"] for p in ps
                      if (p.get("interference") or {}).get("apparatus_cores") is not None]
@@ -312,14 +311,11 @@ def runs(rs: list[dict]) -> list[dict]:
             "first_start": min((p.get("started_at") or "") for p in ps) or None,
             "processes": len(ps),
             "recorded": len(outside),
-            "contended": sum(p["status"] == "contended" for p in ps),
-            "reruns": sum(len(p.get("attempts") or [1]) - 1 for p in ps),
-            "canary_drift": sum(bool(p.get("canary_drift")) for p in ps),
-            "steal_flagged": sum(bool(quiet.stolen(p.get("interference"))) for p in ps),
+            **{k: counts[k] for k in ("contended", "reruns", "canary_drift", "steal_flagged")},
             "outside_cores_max": max(outside) if outside else None,
             "apparatus_cores_max": max(apparatus) if apparatus else None,
-            "speed_blas_ms": 1000 * float(np.median([x["blas_s"] for x in readings])) if readings else None,
-            "speed_python_ms": 1000 * float(np.median([x["python_s"] for x in readings])) if readings else None,
+            "speed_blas_ms": 1000 * counts["speed"]["blas_s"] if counts["speed"] else None,
+            "speed_python_ms": 1000 * counts["speed"]["python_s"] if counts["speed"] else None,
         })
     return sorted(out, key=lambda run: run["first_start"] or "", reverse=True)
 

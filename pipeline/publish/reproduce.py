@@ -11,7 +11,6 @@ write it as CSV.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import pandas as pd
@@ -29,29 +28,21 @@ def headline(result: dict) -> dict[str, dict]:
 
 
 def _speed(rs: list[dict]) -> dict[str, float] | None:
-    readings = [p["canary"][when] for r in rs for p in r.get("processes") or [] if p.get("canary")
-                for when in ("before", "after")]
-    if not readings:
-        return None
-    return {part: statistics.median(x[part] for x in readings) for part in ("blas_s", "python_s")}
+    return quiet.tally([p for r in rs for p in r.get("processes") or []])["speed"]
 
 
 def _cause(result: dict) -> list[str]:
     """What the run recorded about a cell that could explain a figure that moved."""
-    procs = result.get("processes") or []
+    counts = quiet.tally(result.get("processes") or [])
     causes = []
-    contended = sum(p["status"] == "contended" for p in procs)
-    reruns = sum(len(p.get("attempts") or [1]) - 1 for p in procs)
-    drifted = sum(bool(p.get("canary_drift")) for p in procs)
-    if contended:
-        causes.append(f"{contended} contended process(es)")
-    if reruns:
-        causes.append(f"{reruns} re-run(s) for other work")
-    if drifted:
-        causes.append(f"canary drifted in {drifted} process(es)")
-    stolen = sum(bool(quiet.stolen(p.get("interference"))) for p in procs)
-    if stolen:
-        causes.append(f"steal above {100 * quiet.STEAL_SHARE_LIMIT:g}% in {stolen} process(es)")
+    if counts["contended"]:
+        causes.append(f"{counts['contended']} contended process(es)")
+    if counts["reruns"]:
+        causes.append(f"{counts['reruns']} re-run(s) for other work")
+    if counts["canary_drift"]:
+        causes.append(f"canary drifted in {counts['canary_drift']} process(es)")
+    if counts["steal_flagged"]:
+        causes.append(f"steal above {100 * quiet.STEAL_SHARE_LIMIT:g}% in {counts['steal_flagged']} process(es)")
     return causes
 
 
@@ -202,13 +193,14 @@ def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict
         earlier = []
         for folder in sorted((Path(data_dir) / "history" / machine).glob("*")):
             if folder.is_dir() and folder.name != run_b:
-                found = [r for r in results.load_run(data_dir, folder.name)[0] if r["machine_id"] == machine]
+                found = [r for r in results.load_run(data_dir, folder.name, current)[0]
+                         if r["machine_id"] == machine]
                 if found:
                     earlier.append((_started(found), folder.name, found))
         if not earlier:
             continue
         _, run_a, a = max(earlier, key=lambda e: e[0])
-        b = [r for r in results.load_run(data_dir, run_b)[0] if r["machine_id"] == machine]
+        b = [r for r in results.load_run(data_dir, run_b, current)[0] if r["machine_id"] == machine]
         frame, speeds = compare_runs(a, b)
         frames.append(frame.assign(run_a=run_a, run_b=run_b))
         misses = frame[~frame["b_in_a"]]
