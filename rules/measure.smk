@@ -4,12 +4,20 @@
 # write their files in place: Snakemake deletes a job's declared outputs before
 # it runs and after it fails, and a stored file must survive both.
 # Priorities run the processes in rounds (process 0 of every cell, then process 1,
-# ...), so drift of the machine over time hits all frameworks alike.
+# ...), so drift of the machine over time hits all frameworks alike; within a round
+# the cells a claim compares run back to back, in reverse order every other round
+# (pipeline/core/schedule.py), so claims' ratios can be paired round by round.
 
 from pipeline.core import quiet as pipeline_quiet
+from pipeline.core import schedule as pipeline_schedule
 from pipeline.measure import provenance as pipeline_provenance
 
 PROCESSES = pipeline_config.processes(config)
+PRIORITY = pipeline_schedule.priorities(
+    pipeline_schedule.order([(c.workload, c.framework, c.mode) for c in CELLS],
+                            pipeline_schedule.predicates(f"{DATA}/claims.yaml")),
+    PROCESSES,
+)
 # one id for this DAG run, inherited by every job (recorded in each process's result)
 pipeline_provenance.ensure_run_id()
 
@@ -61,7 +69,8 @@ rule process:
         cache=f"build/compile-cache/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}",
     log:
         "logs/{workload}/{framework}-{mode}-{index}.log",
-    priority: lambda wildcards: PROCESSES - int(wildcards.index)
+    priority: lambda wildcards: PRIORITY.get(
+        ((wildcards.workload, wildcards.framework, wildcards.mode), int(wildcards.index)), 1)
     threads: workflow.cores
     wildcard_constraints:
         **SELECTED,

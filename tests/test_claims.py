@@ -269,3 +269,65 @@ def test_scenarios_file_is_valid(workloads):
     ids = {s["id"] for s in scenarios["scenarios"]}
     assert {"research-prototyping", "edge-mobile", "large-scale-tpu", "scientific-computing",
             "regulated-production", "first-project"} <= ids
+
+
+def _sample_rows(machine, workload, framework, mode, metric, rounds):
+    return [{"machine_id": machine, "workload": workload, "framework": framework, "mode": mode, "metric": metric,
+             "sample": i, "process": float(process), "value": float(v)}
+            for process, values in rounds for i, v in enumerate(values)]
+
+
+def test_a_claim_measured_side_by_side_is_judged_round_by_round():
+    """torch.compile 15% faster than eager in every round while the machine's speed
+    changes between rounds: the sides' own intervals straddle the bar, the paired
+    ratio does not."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    speeds = [1.0, 0.55, 1.6]
+    fast = [(i, 1150 * s * (1 + rng.normal(0, 0.02, 8))) for i, s in enumerate(speeds)]
+    slow = [(i, 1000 * s * (1 + rng.normal(0, 0.02, 8))) for i, s in enumerate(speeds)]
+    # each side's figure and interval as the cells table has them: spanning the rounds
+    cells = pd.DataFrame([
+        {**_cell("m1", "cnn_cifar", "torch", "compile", 1150.0, low=650, high=1800), "run_id": "r1"},
+        {**_cell("m1", "cnn_cifar", "torch", "eager", 1000.0, low=560, high=1580), "run_id": "r1"},
+    ])
+    samples = pd.DataFrame(_sample_rows("m1", "cnn_cifar", "torch", "compile", "train_throughput", fast)
+                           + _sample_rows("m1", "cnn_cifar", "torch", "eager", "train_throughput", slow))
+    pred = {"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch:compile"], "b": ["torch:eager"],
+            "at_least": 1.05}
+    unpaired = _verdicts(pred, {"cells": cells, "cases": pd.DataFrame()})["m1"]
+    assert unpaired["close"] and unpaired["paired_rounds"] == 0
+    paired = _verdicts(pred, {"cells": cells, "cases": pd.DataFrame(), "samples": samples})["m1"]
+    assert paired["verdict"] == HOLDS and not paired["close"] and paired["paired_rounds"] == 3
+    assert paired["ratio"] == pytest.approx(1.15, rel=0.03)
+    assert 1.05 < paired["ratio_low"] < 1.15 < paired["ratio_high"]
+    assert paired["reason"].startswith("ratio a/b 1.1") and ", paired over 3 rounds, wanted ≥ 1.05" in paired["reason"]
+    # a round one side lacks (a process left out as contended) is not paired
+    one_round = samples[~((samples["framework"] == "torch") & (samples["mode"] == "eager")
+                          & (samples["process"] > 0))]
+    alone = _verdicts(pred, {"cells": cells, "cases": pd.DataFrame(), "samples": one_round})["m1"]
+    assert alone["paired_rounds"] == 0 and alone["close"]
+    # the two cells measured by different runs: their process 0s were not one round
+    apart = cells.assign(run_id=["r1", "r2"])
+    assert _verdicts(pred, {"cells": apart, "cases": pd.DataFrame(), "samples": samples})["m1"]["paired_rounds"] == 0
+
+
+def test_cells_from_runs_of_different_speed_are_not_compared():
+    """A partial re-run on a machine whose speed index moved: its cells are not set
+    against the earlier run's."""
+    cells = pd.DataFrame([
+        {**_cell("m1", "cnn_cifar", "torch", "compile", 1300.0), "run_id": "r2"},
+        {**_cell("m1", "cnn_cifar", "torch", "eager", 1000.0), "run_id": "r1"},
+    ])
+    runs = [{"run_id": "r1", "speed_blas_ms": 3.0, "speed_python_ms": 13.0},
+            {"run_id": "r2", "speed_blas_ms": 3.1, "speed_python_ms": 18.0}]
+    pred = {"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch:compile"], "b": ["torch:eager"],
+            "at_least": 1.1}
+    tables = {"cells": cells, "cases": pd.DataFrame(), "machines": [{"machine_id": "m1", "runs": runs}]}
+    v = _verdicts(pred, tables)["m1"]
+    assert v["verdict"] == UNMEASURABLE
+    assert v["reason"].startswith("side a (PyTorch torch.compile) was measured in run r2, side b (PyTorch eager) "
+                                  "in run r1, and the machine's speed index moved (Python loop 0.72x; limit 1.1x)")
+    runs[1]["speed_python_ms"] = 13.5  # within the limit: one machine
+    assert _verdicts(pred, tables)["m1"]["verdict"] == HOLDS

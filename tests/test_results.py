@@ -274,3 +274,26 @@ def test_a_cells_result_file_is_never_a_snakemake_output():
     cell_rule = text.split("rule cell:", 1)[1]
     output = cell_rule.split("output:", 1)[1].split("params:", 1)[0]
     assert "build/cells/" in output and "touch(" in output and "results" not in output
+
+
+def test_each_group_of_samples_keeps_its_process_index():
+    """With process 1 left out (contended), process 2's samples are still process 2's,
+    so a claim's ratio pairs them with the other side's process 2."""
+    from pipeline.publish.aggregate import sample_rows
+
+    a = make_result(samples=(1.0, 2.0, 3.0))
+    b = contended(make_result(samples=(40.0, 50.0, 60.0)), 1, "contended in all 3 attempts")
+    c = make_result(samples=(7.0, 8.0, 9.0))
+    c["processes"][0]["index"] = 2
+    merged = combine([c, b, a])
+    assert merged["metrics"]["train_throughput"]["processes"] == [0, 2]
+    assert merged["metrics"]["accuracy"]["processes"] == [0, 2]
+    results.check_values(merged, "x.json")
+    owners = {(r["metric"], r["value"]): r["process"] for r in sample_rows(merged)}
+    assert owners["train_throughput", 8.0] == 2 and owners["train_throughput", 2.0] == 0
+    merged["metrics"]["train_throughput"]["processes"] = [0, 1, 2]
+    with pytest.raises(results.ResultError, match=r"x.json: field metrics.train_throughput.processes: 3 process"):
+        results.check_values(merged, "x.json")
+    # stored before the indices were recorded: known only when every process gave a group
+    del merged["metrics"]["train_throughput"]["processes"]
+    assert {r["process"] for r in sample_rows(merged) if r["metric"] == "train_throughput"} == {None}

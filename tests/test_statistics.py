@@ -137,3 +137,37 @@ def test_compare_claims_no_difference_when_processes_overlap_the_ratio():
     assert compare(a, b)["verdict"] == "higher"
     held = compare(a, b, groups_a=groups, groups_b=groups)
     assert held["ci_low"] < 1 < held["ci_high"] and held["verdict"] == "no measurable difference"
+
+
+def _drifting(ratio, speeds, n=8, noise=0.02, seed=3):
+    """Side a is ``ratio`` times side b in every round; the machine's speed changes
+    from round to round (the drift a 2-core VM shows between processes)."""
+    rng = np.random.default_rng(seed)
+    a = [ratio * s * 1000 * (1 + rng.normal(0, noise, n)) for s in speeds]
+    b = [s * 1000 * (1 + rng.normal(0, noise, n)) for s in speeds]
+    return a, b
+
+
+def test_paired_ratio_cancels_drift_that_tilts_the_unpaired_interval():
+    from pipeline.core.statistics import paired_ratio
+
+    a, b = _drifting(1.15, speeds=[1.0, 0.55, 1.6])
+    groups = [len(p) for p in a]
+    _, low, high = ratio_interval(np.concatenate(a), np.concatenate(b), groups_a=groups, groups_b=groups)
+    assert low < 1 < high  # unpaired: the drift hides a 15% difference
+    ratio, p_low, p_high = paired_ratio(list(zip(a, b, strict=True)))
+    assert ratio == pytest.approx(1.15, rel=0.03)
+    assert 1.05 < p_low < 1.15 < p_high < 1.25
+    assert paired_ratio(list(zip(a, b, strict=True))) == (ratio, p_low, p_high)  # seeded
+
+
+def test_paired_ratio_keeps_the_rounds_disagreement():
+    """When the ratio itself differs between rounds, the interval spans the rounds."""
+    from pipeline.core.statistics import paired_ratio
+
+    a, b = _drifting(1.0, speeds=[1.0, 1.0, 1.0])
+    a[2] = a[2] * 1.5
+    _, low, high = paired_ratio(list(zip(a, b, strict=True)))
+    assert low < 1.02 and high > 1.4
+    with pytest.raises(ValueError, match="two or more rounds"):
+        paired_ratio(list(zip(a, b, strict=True))[:1])

@@ -146,6 +146,15 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     stored = {f"{p.parent.name}/{p.stem}": json.loads(p.read_text()) for p in mine}
     assert {r["status"] for r in stored.values()} == {"ok"}, {k: r["reason"] for k, r in stored.items()}
     assert all(len(r["processes"]) == SMOKE_PROCESSES for r in stored.values())
+    # Snakemake followed the planned order: a round at a time, and the cells a claim
+    # compares one to one ran back to back (pipeline/core/schedule.py)
+    started = sorted((p["started_at"], p["index"], key) for key, r in stored.items() for p in r["processes"])
+    assert [index for _, index, _ in started] == sorted(index for _, index, _ in started)
+    ran = [key for _, index, key in started if index == 0]
+    for a, b in (("cnn_cifar/torch-compile", "cnn_cifar/torch-eager"),
+                 ("mlp_digits/tensorflow-function", "mlp_digits/tensorflow-eager"),
+                 ("inference_latency/torch-compile", "inference_latency/torch-eager")):
+        assert ran.index(f"{b}@smoke") - ran.index(f"{a}@smoke") == 1, ran
     # every operations case either ran or says why not; none is wrong
     cases = {(k, name): c for k, r in stored.items() for name, c in (r.get("cases") or {}).items()}
     assert not [key for key, c in cases.items() if c["status"] not in ("ok", "unsupported")], cases

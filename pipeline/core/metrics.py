@@ -4,8 +4,9 @@ A metric is either *sampled* (every timed sample kept: ``samples`` and their
 ``summary``) or a *per-process* scalar (one value per process: ``per_process``,
 with a ``summary`` once there are two). Either way ``value`` is the headline: the
 median. Combining processes pools the samples (``groups`` keeps how many came
-from each process, for intervals that resample processes) and concatenates the
-per-process values, so nothing measured is ever averaged away. A process that
+from each process, for intervals that resample processes, and ``processes`` the
+index of each group's process, for ratios paired round by round) and concatenates
+the per-process values, so nothing measured is ever averaged away. A process that
 ran beside other work (``contended``) is kept in the record but not in the figures.
 """
 
@@ -45,20 +46,40 @@ def merge_metrics(parts: list[dict], timing: dict | None) -> dict:
         names += [n for n in part["metrics"] if n not in names]
     merged = {}
     for name in names:
-        entries = [p["metrics"][name] for p in parts if name in p["metrics"]]
+        having = [p for p in parts if name in p["metrics"]]
+        entries = [p["metrics"][name] for p in having]
         unit = entries[0]["unit"]
         if "samples" in entries[0]:
             # results stored before processes were recorded apart count as one group each
             groups = [g for e in entries for g in (e.get("groups") or [len(e["samples"])])]
             merged[name] = sampled(unit, [v for e in entries for v in e["samples"]], groups)
+            count = len(groups)
         else:
             merged[name] = _per_process(unit, [v for e in entries for v in e["per_process"]])
+            count = len(merged[name]["per_process"])
+        indices = _process_indices(having, entries)
+        if indices is not None and len(indices) == count:
+            merged[name]["processes"] = indices
     for name in merged:
         step = name.replace("achieved_flops", "train_step_time")
         if name.startswith("achieved_flops") and step in merged and timing:
             # FLOP/s at the pooled median step time, as for a single process
             merged[name]["value"] = timing["flops_per_train_step"] / merged[step]["value"]
     return merged
+
+
+def _process_indices(parts: list[dict], entries: list[dict]) -> list[int] | None:
+    """The process index of each group (or per-process value) of one metric, in order;
+    None where a part's own record cannot say."""
+    out: list[int] = []
+    for part, entry in zip(parts, entries, strict=True):
+        if entry.get("processes"):
+            out += entry["processes"]
+        elif len(part.get("processes") or []) == 1:
+            out += [part["processes"][0]["index"]] * len(entry.get("groups") or entry.get("per_process") or [1])
+        else:
+            return None
+    return out
 
 
 def merge_cases(parts: list[dict]) -> dict:

@@ -26,6 +26,10 @@ CANARY_LOOP_N = 300_000
 #: Before and after differing by more than this factor (either way) flags the process.
 #: This machine's readings move by up to a third within a quiet minute; more is a changed machine.
 CANARY_DRIFT_LIMIT = 1.5
+#: Two runs whose speed indices (median canary readings) differ by more than this factor
+#: measured different machines in effect: the reproduce report names it as a cause of a
+#: figure that moved, and claims do not compare cells measured across such runs.
+SPEED_INDEX_LIMIT = 1.1
 
 
 def contention(record: dict | None) -> str | None:
@@ -80,8 +84,21 @@ def tally(processes: list[dict]) -> dict:
             "speed": speed}
 
 
+def speed_apart(a: dict | None, b: dict | None) -> str | None:
+    """Why two speed indices ({"blas_s", "python_s"}, as ``tally`` gives them) are too far
+    apart to pool their runs, in words; None when they are not, or either is unknown."""
+    if not a or not b:
+        return None
+    moved = [f"{label} {b[part] / a[part]:.2f}x" for part, label in (("blas_s", "matrix product"),
+                                                                     ("python_s", "Python loop"))
+             if a[part] > 0 and b[part] > 0
+             and not 1 / SPEED_INDEX_LIMIT <= b[part] / a[part] <= SPEED_INDEX_LIMIT]
+    return f"speed index moved ({', '.join(moved)}; limit {SPEED_INDEX_LIMIT:g}x)" if moved else None
+
+
 def limits() -> dict:
     """The limits as the pages state them."""
     return {"outside_cores": f"{OUTSIDE_CORES_LIMIT:g}", "outside_s": f"{OUTSIDE_S_FLOOR:g}",
             "steal": f"{100 * STEAL_SHARE_LIMIT:g}%", "reruns": RERUNS, "matrix_n": CANARY_MATRIX_N,
-            "loop_n": f"{CANARY_LOOP_N:,}", "drift": f"{CANARY_DRIFT_LIMIT:g}"}
+            "loop_n": f"{CANARY_LOOP_N:,}", "drift": f"{CANARY_DRIFT_LIMIT:g}",
+            "speed_index": f"{100 * (SPEED_INDEX_LIMIT - 1):.0f}%"}

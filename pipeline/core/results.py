@@ -108,6 +108,11 @@ def check_values(result: dict, source: str) -> None:
         if groups is not None and sum(groups) != len(values):
             raise _refuse(source, f"{where}.groups", f"{groups!r} add up to {sum(groups)}, not to the "
                                                      f"{len(values)} samples")
+        owners = metric.get("processes")
+        taken = len(metric["per_process"]) if per_process else len(groups or [1])
+        if owners is not None and len(owners) != taken:
+            raise _refuse(source, f"{where}.processes", f"{len(owners)} process indices for {taken} "
+                                                        f"{'values' if per_process else 'groups of samples'}")
         summary = metric.get("summary")
         if summary is None or not values:
             continue

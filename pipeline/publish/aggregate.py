@@ -65,9 +65,15 @@ def cell_row(result: dict) -> dict:
     row["processes_ok"] = sum(p["status"] == "ok" for p in processes)
     counts = quiet.tally(processes)
     row["processes_contended"], row["canary_drift"] = counts["contended"], counts["canary_drift"]
-    row["run_id"] = max((p.get("run_id") or "" for p in processes), default="") or None
+    row["run_id"] = _run_id(result)
     row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
     return row
+
+
+def _run_id(result: dict) -> str | None:
+    """The DAG run that measured the cell; None before runs were recorded."""
+    run = results.run_of(result)
+    return None if run.startswith("unrecorded-") else run
 
 
 def _framework_version(result: dict) -> str | None:
@@ -78,22 +84,30 @@ def _framework_version(result: dict) -> str | None:
     return None
 
 
-def _owners(metric: dict) -> list:
-    """The process each value came from (its order among the cell's processes), or None
-    for samples stored before processes were recorded apart."""
-    if "samples" not in metric:
-        return list(range(len(metric.get("per_process") or [])))
-    groups = metric.get("groups")
-    if not groups or sum(groups) != len(metric["samples"]):
-        return [None] * len(metric["samples"])
-    return [i for i, n in enumerate(groups) for _ in range(n)]
+def _owners(metric: dict, processes: list[dict]) -> list:
+    """The index of the process each value came from: recorded with the metric, or,
+    for results stored before it was, known when every process of the cell gave one
+    group; else None (such samples are never paired round by round)."""
+    if "samples" in metric:
+        values, groups = metric["samples"], metric.get("groups")
+    else:
+        values = metric.get("per_process") or []
+        groups = [1] * len(values)
+    if not groups or sum(groups) != len(values):
+        return [None] * len(values)
+    owners = metric.get("processes")
+    if owners is None and len(groups) == len(processes):
+        owners = sorted(p["index"] for p in processes)
+    if owners is None or len(owners) != len(groups):
+        return [None] * len(values)
+    return [owner for owner, n in zip(owners, groups, strict=True) for _ in range(n)]
 
 
 def sample_rows(result: dict) -> list[dict]:
     rows = []
     for name, metric in result["metrics"].items():
         values = metric.get("samples") or metric.get("per_process") or []
-        for i, (value, owner) in enumerate(zip(values, _owners(metric), strict=True)):
+        for i, (value, owner) in enumerate(zip(values, _owners(metric, result.get("processes") or []), strict=True)):
             if value is None:
                 continue
             rows.append({
@@ -152,7 +166,8 @@ def case_rows(result: dict) -> list[dict]:
                "mode_label": fw.mode_labels.get(result["mode"], result["mode"]),
                "cell": f"{fw.label} {fw.mode_labels.get(result['mode'], result['mode'])}",
                "order": _order(result["framework"], result["mode"]), "case": name,
-               "status": case["status"], "reason": case["reason"], **declared.get(name, {})}
+               "status": case["status"], "reason": case["reason"], "run_id": _run_id(result),
+               **declared.get(name, {})}
         for metric in ("time", "throughput"):
             summary = (metrics.get(f"{name}/{metric}") or {}).get("summary") or {}
             for field in CASE_FIELDS:

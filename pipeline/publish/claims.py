@@ -50,6 +50,10 @@ class Side:
     reason: str | None = None
     #: missing because a public source could not be read, not because it cannot be measured
     awaiting: bool = False
+    #: (framework, mode) of the cell, to find its samples for a paired ratio
+    key: tuple[str, str] | None = None
+    #: the DAG run that measured it: only processes of one run share rounds
+    run: str | None = None
 
 
 def load(path: Path = CLAIMS_FILE, workloads: dict | None = None) -> dict:

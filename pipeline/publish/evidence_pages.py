@@ -34,6 +34,10 @@ def _metric_name(pred: dict, side: str) -> str:
     return pred.get("b_metric", pred["metric"]) if side == "b" else pred["metric"]
 
 
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
     by_claim = {cid: g for cid, g in verdicts.groupby("claim")} if not verdicts.empty else {}
     sources = []
@@ -51,6 +55,11 @@ def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
                 ratio = v.get("ratio")
                 shown = ("–" if ratio is None or (isinstance(ratio, float) and math.isnan(ratio))
                          else f"{ratio:.3g}" if "b" in pred else fmt_value(a_name, ratio))
+                detail = shown
+                low, high, rounds = v.get("ratio_low"), v.get("ratio_high"), v.get("paired_rounds")
+                if "b" in pred and shown != "–" and _finite(low) and _finite(high):
+                    paired = f", paired over {int(rounds)} rounds" if _finite(rounds) and rounds >= 2 else ""
+                    detail = f"{shown} ({low:.3g}–{high:.3g}{paired})"
                 rows.append({
                     "machine_id": v["machine_id"] if isinstance(v["machine_id"], str) else None,
                     "verdict": v["verdict"],
@@ -58,7 +67,7 @@ def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
                     "badge_class": BADGES[v["verdict"]],
                     "a": _side(a_name, v.get("a_value"), v.get("a_cell")),
                     "b": _side(b_name, v.get("b_value"), v.get("b_cell")) if "b" in pred else "–",
-                    "ratio": shown, "reason": v["reason"],
+                    "ratio": shown, "ratio_detail": detail, "reason": v["reason"],
                     "evidence": v["evidence"] if isinstance(v["evidence"], str) else None,
                 })
             kinds = {r["verdict"] for r in rows}

@@ -48,7 +48,7 @@ DOWNLOADS = {
 }
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
-                "case", "status", "reason", "work", "unit", "latency", "precision", "repeat", "first_call",
+                "case", "status", "reason", "run_id", "work", "unit", "latency", "precision", "repeat", "first_call",
                 "first_call_warm_cache", "compilations", "recompilations", "error"}
 
 

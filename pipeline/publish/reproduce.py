@@ -51,12 +51,8 @@ def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
     key = lambda r: (r["machine_id"], r["workload"], r["framework"], r["mode"], r["profile"])  # noqa: E731
     first = {key(r): r for r in a}
     speeds = {"a": _speed(a), "b": _speed(b)}
-    moved = []
-    if speeds["a"] and speeds["b"]:
-        for part, label in (("blas_s", "matrix product"), ("python_s", "Python loop")):
-            ratio = speeds["b"][part] / speeds["a"][part]
-            if ratio > 1.1 or ratio < 1 / 1.1:
-                moved.append(f"speed index ({label}) {ratio:.2f}x")
+    apart = quiet.speed_apart(speeds["a"], speeds["b"])
+    moved = [apart] if apart else []
     rows = []
     for rb in b:
         ra = first.get(key(rb))

@@ -1,9 +1,16 @@
 """Judge every claim of the ledger on every machine with results.
 
 One row per claim and machine (snapshot figures: one row, ``public sources``):
-the verdict, the reason, each side's value and cell, the ratio, whether the 95%
-intervals straddle the threshold, and the page that shows the evidence. A claim
-that no measurement can settle gets one row naming the source that would.
+the verdict, the reason, each side's value and cell, the ratio with its 95%
+interval, whether that interval straddles the threshold, and the page that shows
+the evidence. A claim that no measurement can settle gets one row naming the
+source that would.
+
+Where both sides' figures come from processes that ran in the same two or more
+rounds (pipeline/core/schedule.py puts a claim's cells side by side in each), the
+ratio is taken round by round (``statistics.paired_ratio``), so the machine's drift over the run
+cancels instead of tilting the verdict; ``paired_rounds`` says how many rounds.
+Otherwise the interval is the conservative one from the two sides' own intervals.
 """
 
 from __future__ import annotations
@@ -11,8 +18,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from pipeline.core import quiet, statistics
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish.claims import (
@@ -29,7 +38,7 @@ from pipeline.publish.claims import (
 )
 
 COLUMNS = ["claim", "machine_id", "verdict", "reason", "a_value", "a_cell", "b_value", "b_cell", "ratio",
-           "close", "evidence"]
+           "ratio_low", "ratio_high", "paired_rounds", "close", "evidence"]
 
 
 def _cells_label(items: list[str]) -> str:
@@ -65,12 +74,48 @@ def _best(rows: pd.DataFrame, column: str, better: str, items: list[str], what: 
     row = ok.loc[ok[column].idxmax() if better == "higher" else ok[column].idxmin()]
     stem = column.removesuffix(".median")
     low, high = row.get(f"{stem}.ci_low"), row.get(f"{stem}.ci_high")
-    return Side(float(row[column]), cell=row["cell"], low=_num(low), high=_num(high))
+    run = row.get("run_id")
+    return Side(float(row[column]), cell=row["cell"], low=_num(low), high=_num(high),
+                key=(row["framework"], row["mode"]), run=run if isinstance(run, str) else None)
 
 
-def _test(pred: dict, a: Side, b: Side | None) -> dict:
-    """Compare the ratio a/b (or a alone) with the thresholds; 'close' when the ratio
-    of the intervals' ends reaches both sides of a threshold."""
+def rounds(samples: pd.DataFrame | None, machine: str, workload: str, sides: list[tuple[Side, str]]) -> list:
+    """Per round, each side's samples of its metric from the processes of that round:
+    [(a samples, b samples), ...] over the process indices both sides measured. Cells
+    measured by different DAG runs (or before runs were recorded) share no round."""
+    if (samples is None or samples.empty or any(side.key is None or side.run is None for side, _ in sides)
+            or sides[0][0].run != sides[1][0].run):
+        return []
+    per_side = []
+    for side, metric in sides:
+        mine = samples[(samples["machine_id"] == machine) & (samples["workload"] == workload)
+                       & (samples["framework"] == side.key[0]) & (samples["mode"] == side.key[1])
+                       & (samples["metric"] == metric) & samples["process"].notna()]
+        per_side.append({int(p): g["value"].to_numpy(float) for p, g in mine.groupby("process")})
+    common = sorted(set(per_side[0]) & set(per_side[1]))
+    return [(per_side[0][i], per_side[1][i]) for i in common
+            if len(per_side[0][i]) and len(per_side[1][i]) and np.all(per_side[1][i] > 0)]
+
+
+def _runs_apart(machines: list | None, machine: str, a: Side, b: Side | None) -> str | None:
+    """Why the two sides, measured by different DAG runs on this machine, are not one
+    machine's figures (their speed indices moved apart); None when they may be compared."""
+    if b is None or None in (a.value, b.value) or a.run is None or b.run is None or a.run == b.run:
+        return None
+    speed = {run["run_id"]: {"blas_s": run["speed_blas_ms"] / 1000, "python_s": run["speed_python_ms"] / 1000}
+             for m in machines or [] if isinstance(m, dict) and m.get("machine_id") == machine
+             for run in m.get("runs") or [] if run.get("speed_blas_ms") and run.get("speed_python_ms")}
+    apart = quiet.speed_apart(speed.get(a.run), speed.get(b.run))
+    if apart is None:
+        return None
+    return (f"side a ({a.cell}) was measured in run {a.run}, side b ({b.cell}) in run {b.run}, and the machine's "
+            f"{apart}: not compared across the two runs")
+
+
+def _test(pred: dict, a: Side, b: Side | None, paired: list | None = None) -> dict:
+    """Compare the ratio a/b (or a alone) with the thresholds; 'close' when its 95%
+    interval reaches both sides of a threshold. With two or more ``paired`` rounds the
+    ratio and its interval are taken round by round."""
     if a.value is None or (b is not None and b.value is None):
         missing = a if a.value is None else b
         return {"verdict": AWAITING if missing.awaiting else UNMEASURABLE, "reason": missing.reason, "ratio": None,
@@ -78,7 +123,10 @@ def _test(pred: dict, a: Side, b: Side | None) -> dict:
     if b is not None and b.value == 0:
         return {"verdict": UNMEASURABLE, "reason": "side b is zero: no ratio", "ratio": None, "close": False}
     ratio = a.value / b.value if b is not None else a.value
-    if b is not None and None not in (a.low, a.high, b.low, b.high) and b.low > 0:
+    paired_rounds = len(paired) if b is not None and paired and len(paired) >= 2 else 0
+    if paired_rounds:
+        ratio, *span = statistics.paired_ratio(paired)
+    elif b is not None and None not in (a.low, a.high, b.low, b.high) and b.low > 0:
         span = (a.low / b.high, a.high / b.low)
     elif b is None and None not in (a.low, a.high):
         span = (a.low, a.high)
@@ -92,10 +140,14 @@ def _test(pred: dict, a: Side, b: Side | None) -> dict:
                 close = True
     holds = all(checks)
     what = "ratio a/b" if b is not None else "value"
+    paired_words = f", paired over {paired_rounds} rounds" if paired_rounds else ""
     wanted = " and ".join(f"{'≥' if k == 'at_least' else '≤'} {pred[k]:g}"
                           for k in ("at_least", "at_most") if k in pred)
     return {"verdict": HOLDS if holds else FAILS, "ratio": ratio, "close": close,
-            "reason": f"{what} {ratio:.3g}, wanted {wanted}" + (" (within the 95% intervals: close)" if close else "")}
+            "ratio_low": span[0] if span else None, "ratio_high": span[1] if span else None,
+            "paired_rounds": paired_rounds,
+            "reason": f"{what} {ratio:.3g}{paired_words}, wanted {wanted}"
+                      + (" (the 95% interval reaches both sides: close)" if close else "")}
 
 
 def _result_rows(claim: dict, tables: dict) -> list[dict]:
@@ -124,7 +176,7 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
                 continue
             if "device_kind" in mine:
                 mine = mine[mine["device_kind"].isin(wanted)] if training else mine
-        sides = []
+        sides, sampled = [], []
         for side, metric_key, case_key in (("a", "metric", "case"), ("b", "b_metric", "b_case")):
             if side not in pred:
                 sides.append(None)
@@ -143,8 +195,18 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
                 rows_side = select_cells(mine[mine["case"] == case], pred[side]) if not mine.empty else mine
                 what = f"in {pred['workload']}/{case}"
             sides.append(_best(rows_side, column, direction(pred, metric), pred[side], what))
+            # the samples behind the figure, per process; a figure with none (a percentile, a
+            # cold start measured once) is not paired
+            sampled.append((sides[-1], metric if case is None else f"{case}/{metric}"))
         a, b = sides
-        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b),
+        apart = _runs_apart(tables.get("machines"), machine, a, b)
+        if apart:
+            rows.append({"claim": claim["id"], "machine_id": machine, "verdict": UNMEASURABLE, "reason": apart,
+                         "a_value": a.value, "a_cell": a.cell, "b_value": b.value, "b_cell": b.cell,
+                         "evidence": evidence})
+            continue
+        paired = rounds(tables.get("samples"), machine, pred["workload"], sampled) if len(sampled) == 2 else None
+        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b, paired),
                      "a_value": a.value, "a_cell": a.cell, "b_value": b.value if b else None,
                      "b_cell": b.cell if b else None, "evidence": evidence})
     if not rows:
