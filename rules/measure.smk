@@ -18,6 +18,10 @@ PRIORITY = pipeline_schedule.priorities(
                             pipeline_schedule.predicates(f"{DATA}/claims.yaml")),
     PROCESSES,
 )
+
+
+def process_priority(wildcards):
+    return PRIORITY.get(((wildcards.workload, wildcards.framework, wildcards.mode), int(wildcards.index)), 1)
 # one id for this DAG run, inherited by every job (recorded in each process's result)
 pipeline_provenance.ensure_run_id()
 
@@ -69,8 +73,7 @@ rule process:
         cache=f"build/compile-cache/{MACHINE}/{{workload}}/{{framework}}-{{mode}}{SUFFIX}",
     log:
         "logs/{workload}/{framework}-{mode}-{index}.log",
-    priority: lambda wildcards: PRIORITY.get(
-        ((wildcards.workload, wildcards.framework, wildcards.mode), int(wildcards.index)), 1)
+    priority: process_priority
     threads: workflow.cores
     wildcard_constraints:
         **SELECTED,
