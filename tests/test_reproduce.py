@@ -96,3 +96,19 @@ def test_claims_are_judged_on_each_run_alone_and_the_moved_ones_named(tmp_path):
     row = claims.set_index("claim").loc["tf-function-faster-than-eager-mlp"]
     assert row["verdict_a"] != row["verdict_b"] and row["moved"]
     assert row["ratio_a"] == pytest.approx(2.0, rel=0.02) and row["ratio_b"] == pytest.approx(0.5, rel=0.02)
+
+
+def test_runs_with_no_cell_in_common_are_not_compared(tmp_path):
+    """A smoke run after a stored default run: no cell of one profile is in the other."""
+    from pipeline.publish.reproduce import latest
+
+    earlier = of_run("A", [100.0, 101.0, 99.0])  # default profile, kept under history/
+    earlier["profile"] = "default"
+    path = results.result_path(tmp_path, MACHINE, earlier["workload"], earlier["framework"], earlier["mode"],
+                               earlier["profile"])
+    kept = results.history_path(tmp_path, MACHINE, "A", earlier["workload"], path.stem)
+    kept.parent.mkdir(parents=True)
+    kept.write_text(json.dumps(earlier))
+    stored(tmp_path, of_run("B", [100.0, 101.0, 99.0]))  # smoke
+    frame, summaries = latest(tmp_path, results.load_all(tmp_path)[0])
+    assert summaries == [] and frame.empty

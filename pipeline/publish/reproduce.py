@@ -198,8 +198,10 @@ def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict
         _, run_a, a = max(earlier, key=lambda e: e[0])
         b = [r for r in results.load_run(data_dir, run_b, current)[0] if r["machine_id"] == machine]
         frame, speeds = compare_runs(a, b)
+        if frame.empty:  # no cell measured ok in both (another profile, say): nothing reproduced or missed
+            continue
         frames.append(frame.assign(run_a=run_a, run_b=run_b))
-        misses = frame[~frame["b_in_a"]]
+        misses = frame[~frame["b_in_a"].astype(bool)]
         moved = _moved(data_dir, a, b)
         summaries.append({
             "machine_id": machine, "run_a": run_a, "run_b": run_b, "figures": len(frame),
