@@ -30,6 +30,8 @@ CANARY_DRIFT_LIMIT = 1.5
 #: measured different machines in effect: the reproduce report names it as a cause of a
 #: figure that moved, and claims do not compare cells measured across such runs.
 SPEED_INDEX_LIMIT = 1.1
+#: The canary's two parts: the reading's key and its name on pages.
+CANARY_PARTS = (("blas_s", "matrix product"), ("python_s", "Python loop"))
 
 
 def contention(record: dict | None) -> str | None:
@@ -60,7 +62,7 @@ def drift(before: dict | None, after: dict | None) -> str | None:
     if not before or not after:
         return None
     moved = []
-    for part, label in (("blas_s", "matrix product"), ("python_s", "Python loop")):
+    for part, label in CANARY_PARTS:
         ratio = after[part] / before[part] if before[part] > 0 else 1.0
         if ratio > CANARY_DRIFT_LIMIT or ratio < 1 / CANARY_DRIFT_LIMIT:
             moved.append(f"{label} took {ratio:.2f}x as long after as before")
@@ -76,7 +78,7 @@ def tally(processes: list[dict]) -> dict:
     readings = [p["canary"][when] for p in processes if p.get("canary") for when in ("before", "after")]
     speed = None
     if readings:
-        speed = {part: statistics.median(x[part] for x in readings) for part in ("blas_s", "python_s")}
+        speed = {part: statistics.median(x[part] for x in readings) for part, _ in CANARY_PARTS}
     return {"contended": sum(p["status"] == "contended" for p in processes),
             "reruns": sum(len(p.get("attempts") or [1]) - 1 for p in processes),
             "canary_drift": sum(bool(p.get("canary_drift")) for p in processes),
@@ -89,8 +91,7 @@ def speed_apart(a: dict | None, b: dict | None) -> str | None:
     apart to pool their runs, in words; None when they are not, or either is unknown."""
     if not a or not b:
         return None
-    moved = [f"{label} {b[part] / a[part]:.2f}x" for part, label in (("blas_s", "matrix product"),
-                                                                     ("python_s", "Python loop"))
+    moved = [f"{label} {b[part] / a[part]:.2f}x" for part, label in CANARY_PARTS
              if a[part] > 0 and b[part] > 0
              and not 1 / SPEED_INDEX_LIMIT <= b[part] / a[part] <= SPEED_INDEX_LIMIT]
     return f"speed index moved ({', '.join(moved)}; limit {SPEED_INDEX_LIMIT:g}x)" if moved else None
