@@ -84,6 +84,21 @@ def cmd_cells(ns) -> int:
     return 0
 
 
+def cmd_ripple(ns) -> int:
+    """What a change alters beyond its own files: cells to measure, tables, verdicts, guide scores, pages."""
+    from pipeline.core import freshness
+    from pipeline.publish import ripple
+
+    cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
+    cells = config_mod.check(cfg, source=ns.config)
+    planned = freshness.plan(cfg, cells, config_mod.selected_workloads(cfg, ns.config), hardware.machine_id())
+    to_measure = [f"{c.workload} {c.framework} {c.mode}: {p.state.reason}" for c, p in planned.items()
+                  if not p.state.current]
+    found = ripple.ripple(Path(cfg["data_dir"]), Path(ns.docs_dir), cfg["comparison"], cfg["publish"], ns.base)
+    print(ripple.report(found, to_measure))
+    return 0
+
+
 def cmd_detect(ns) -> int:
     """Describe this machine and ask each installed framework what devices it sees."""
     from pipeline.measure.harness import detect
@@ -99,6 +114,16 @@ def _stop_with_parent() -> None:
     when it is told to terminate, so nothing of a run outlives it."""
     lifetime.exit_on_terminate()
     lifetime.die_with_parent(signal.SIGTERM)
+
+
+#: the exit codes of `run`, said in its --help (the Contributing page says the same)
+RUN_EXIT_CODES = (
+    "Exit code 0 means the result was written, whatever the cell's status: a cell that crashed, timed out, "
+    "ran out of memory, produced NaN or is unsupported still exits 0, its status and reason recorded in the "
+    "result file and printed. A non-zero code means no result was written: 2 for input that was refused "
+    "(a malformed workload, config or option), 1 for an unknown framework or mode, or an error of the "
+    "harness itself, printed with its traceback."
+)
 
 
 def cmd_run(ns) -> int:
@@ -361,10 +386,16 @@ def parser() -> argparse.ArgumentParser:
     with_config(sub.add_parser("check", help=cmd_check.__doc__))
     sp = with_config(sub.add_parser("cells", help=cmd_cells.__doc__))
     sp.add_argument("--plan", action="store_true", help="also: measured next or current, why, and the stamp")
+    sp = with_config(sub.add_parser("ripple", help=cmd_ripple.__doc__))
+    sp.add_argument("--base", default=None, metavar="REF",
+                    help="compare with the committed files at this git ref (default: the working tree's)")
+    sp.add_argument("--docs-dir", default="docs")
     sp = sub.add_parser("detect", help=cmd_detect.__doc__)
     sp.add_argument("--out", required=True)
 
-    sp = sub.add_parser("run", help="measure one cell in a child process and write its result")
+    sp = sub.add_parser("run", help="measure one cell in a child process and write its result",
+                        description="Measure one cell in fresh child processes and write its result to --out.",
+                        epilog=RUN_EXIT_CODES)
     sp.add_argument("--workload", required=True)
     sp.add_argument("--framework", required=True)
     sp.add_argument("--mode", required=True)
@@ -473,7 +504,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
-    "check": cmd_check, "cells": cmd_cells, "detect": cmd_detect, "run": cmd_run, "merge": cmd_merge,
+    "check": cmd_check, "cells": cmd_cells, "ripple": cmd_ripple, "detect": cmd_detect, "run": cmd_run,
+    "merge": cmd_merge,
     "timer-check": cmd_timer_check, "run-suite": cmd_run_suite, "budget": cmd_budget, "verify": cmd_verify,
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
     "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "guide": cmd_guide,

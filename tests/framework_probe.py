@@ -1,12 +1,13 @@
 """Run one implementation briefly in its own process and save what it computed.
 
 ``python tests/framework_probe.py WORKLOAD FRAMEWORK MODE OUT.npz [PRECISION]``
-loads the workload at its smoke size.
+loads the workload (a name under ``workloads/``, or a folder's path) at its smoke size.
 
 Training workloads: records the logits of the untrained model (shared initial
 weights), trains ``equivalence_steps`` steps (at least two) on the shared batches,
-records every loss and the final logits and, where the model can ``save`` and
-``restore``, how far a restored fresh model's logits are from the trained one's.
+records every loss, the final logits, ``weights()`` before and after the steps and,
+where the model can ``save`` and ``restore``, how far a restored fresh model's
+logits are from the trained one's.
 
 Operations workloads: calls every case once and records its output
 (``out:<case>``) or why it is unsupported (``unsupported:<case>``).
@@ -33,23 +34,27 @@ from pipeline.measure import knobs  # noqa: E402
 def probe_training(workload, problem, impl, backend, mode, dev) -> dict:
     model = impl.build(problem, mode, dev)
     loaded = model.weights()
-    roundtrip = max(float(np.max(np.abs(loaded[k] - v))) for k, v in problem.init_weights.items())
     x_eval = backend.put(problem.eval_x[:64], dev)
     logits0 = backend.to_numpy(model.predict(x_eval))
-    steps = max(2, workload.spec["tolerance"]["equivalence_steps"])
+    steps = max(2, workload.tolerance["equivalence_steps"])
     losses = []
     for i in range(steps):
         batch = problem.train_batches[i % len(problem.train_batches)]
         loss = model.train_step(*(backend.put(a, dev) for a in batch))
         losses.append(float(backend.to_numpy(loss)))
     logits_final = backend.to_numpy(model.predict(x_eval))
+    trained = model.weights()
     out = {
         "logits0": logits0,
         "losses": np.array(losses),
         "logits_final": logits_final,
-        "weights_roundtrip": np.array(roundtrip),
+        # weights() right after build, by canonical name: the shared weights, exactly
+        **{f"initial:{k}": np.asarray(v) for k, v in loaded.items()},
         "weight_names": np.array(sorted(loaded)),
         "expected_names": np.array(sorted(problem.init_weights)),
+        # the weights after the steps, by canonical name: a parameter the model holds
+        # but does not use (or uses in the wrong place) trains differently
+        **{f"trained:{k}": np.asarray(v) for k, v in trained.items()},
     }
     if hasattr(model, "save") and hasattr(model, "restore"):
         with tempfile.TemporaryDirectory() as folder:
@@ -84,7 +89,8 @@ def main(workload_name: str, framework: str, mode: str, out: str, precision: str
     os.environ.update(fw.mode_env.get(mode, {}))
     backend = fw.backend()
     backend.configure(1, 0)
-    workload = load_workload(WORKLOADS_DIR / workload_name)
+    # a path names a workload folder elsewhere (a test's deliberately wrong copy)
+    workload = load_workload(Path(workload_name) if "/" in workload_name else WORKLOADS_DIR / workload_name)
     problem = workload.make_problem(0, **workload.profile("smoke")["size"])
     if precision != "fp32":
         problem = dataclasses.replace(problem, hyper={**problem.hyper, "precision": precision})

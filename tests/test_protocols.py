@@ -17,9 +17,10 @@ from pipeline.publish.aggregate import add_utilisation, case_rows, ceilings
 BACKEND = types.SimpleNamespace(
     put=lambda a, dev: np.asarray(a), sync=lambda value, model, dev: None, to_numpy=np.asarray,
     compile_count=lambda model: getattr(model, "compiles", 0), reset_peak_memory=lambda dev: None,
-    device_peak_bytes=lambda dev: None,
+    device_peak_bytes=lambda dev: None, graph_breaks=lambda model: None, trace_counts=lambda model: None,
 )
-WORKLOAD = types.SimpleNamespace(spec={"tolerance": {"output_rtol": 1e-6}, "precisions": ["fp32", "bf16"]})
+WORKLOAD = types.SimpleNamespace(spec={"tolerance": {"output_rtol": 1e-6}, "precisions": ["fp32", "bf16"]},
+                                 tolerance={"output_rtol": 1e-6, "equivalence_steps": 5})
 
 
 def session(native=("fp32",)) -> Session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,8 @@ def test_discover_skips_non_identifier_folders(tmp_path, workload_copy):
 
 
 def test_missing_field_names_file_and_field(workload_copy):
-    edit_yaml(workload_copy, lambda s: s.pop("tolerance"))
-    with pytest.raises(WorkloadError, match=r"mlp_copy/workload.yaml: field \(top level\): 'tolerance'"):
+    edit_yaml(workload_copy, lambda s: s.pop("metrics"))
+    with pytest.raises(WorkloadError, match=r"mlp_copy/workload.yaml: field \(top level\): 'metrics'"):
         load_workload(workload_copy)
 
 
@@ -237,3 +238,36 @@ def test_check_exits_non_zero_when_it_refuses_a_result(tmp_path, capsys):
     assert "refused result" in err and "some-machine-2c/mlp_digits/jax-jit.json" in err
     bad.unlink()
     assert main(["check", "--set", f"data_dir={tmp_path}"]) == 0
+
+
+def test_a_zero_initialised_bias_without_a_reason_fails_check(workload_copy, monkeypatch):
+    from pipeline.core.registry import check_deeply
+
+    # modules load once per name: another test's copy must not stand in for this one
+    monkeypatch.delitem(sys.modules, "workloads.mlp_copy.workload", raising=False)
+    neutral = workload_copy / "workload.py"
+    text = neutral.read_text()
+    old = 'weights[f"b{i}"] = bias_rng.uniform(-0.05, 0.05, fan_out).astype(np.float32)'
+    assert old in text
+    neutral.write_text(text.replace(old, 'weights[f"b{i}"] = np.zeros(fan_out, np.float32)'))
+    problems = check_deeply(load_workload(workload_copy))
+    assert any("mlp_copy/workload.py: make_problem().init_weights['b0']: every value is zero" in p
+               for p in problems), problems
+    # declared with its reason, it passes; a declaration that matches nothing is named
+    edit_yaml(workload_copy, lambda s: s.update(init_exceptions={"b*": "biases start at zero, as in the "
+                                                                        "frameworks' own initialisers"}))
+    assert check_deeply(load_workload(workload_copy)) == []
+    edit_yaml(workload_copy, lambda s: s["init_exceptions"].update({"bias_typo": "a reason long enough"}))
+    (problem,) = check_deeply(load_workload(workload_copy))
+    assert "field init_exceptions.bias_typo: matches no parameter" in problem
+
+
+def test_a_looser_tolerance_needs_its_reason(workload_copy):
+    from pipeline.core.registry import check_deeply
+
+    edit_yaml(workload_copy, lambda s: s["tolerance"].pop("reason"))
+    problems = check_deeply(load_workload(workload_copy))
+    assert [p.split(": ")[1] for p in problems] == ["field tolerance.loss_rtol", "field tolerance.weights_rtol"]
+    assert "mlp_copy/workload.yaml: field tolerance.loss_rtol: 0.0001 is looser than the default" in problems[0]
+    edit_yaml(workload_copy, lambda s: s["tolerance"].update(reason="Adam amplifies float32 rounding here"))
+    assert check_deeply(load_workload(workload_copy)) == []

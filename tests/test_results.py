@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT
 
 from pipeline import SCHEMA_VERSION
@@ -130,7 +131,7 @@ def test_write_atomic_keeps_the_old_file_when_serialisation_fails(tmp_path):
 
 def test_provenance_has_versions_hashes_and_no_hostname():
     files = [WORKLOADS_DIR / "mlp_digits" / "torch_impl.py"]
-    block = provenance.collect(files)
+    block = provenance.collect(files, "smoke")
     assert block["source_sha256"] == {"workloads/mlp_digits/torch_impl.py": freshness.sha256(files[0])}
     assert block["versions"]["numpy"]
     assert set(block["git"]) == {"sha", "dirty"}
@@ -297,3 +298,25 @@ def test_each_group_of_samples_keeps_its_process_index():
     # stored before the indices were recorded: known only when every process gave a group
     del merged["metrics"]["train_throughput"]["processes"]
     assert {r["process"] for r in sample_rows(merged) if r["metric"] == "train_throughput"} == {None}
+
+
+def test_a_description_edit_keeps_workload_yaml_s_digest_and_a_size_edit_changes_it():
+    text = (WORKLOADS_DIR / "mlp_digits" / "workload.yaml").read_text()
+    spec = yaml.safe_load(text)
+    digest = freshness.declaration_digest(text.encode(), "default")
+
+    def edited(change) -> str:
+        copy = yaml.safe_load(text)
+        change(copy)
+        return freshness.declaration_digest(yaml.safe_dump(copy).encode(), "default")
+
+    # what only pages and tests read
+    assert edited(lambda s: s.update(description="Reworded, at length, for readers.")) == digest
+    assert edited(lambda s: s.update(title="Another title", metrics=["train_throughput"])) == digest
+    assert edited(lambda s: s["tolerance"].update(loss_rtol=0.5, reason="a stated reason")) == digest
+    assert edited(lambda s: s["profiles"]["gpu"]["size"].update(hidden=3)) == digest  # another profile
+    # what a measurement of the default profile reads
+    assert edited(lambda s: s["profiles"]["default"]["timing"].update(samples=3)) != digest
+    assert edited(lambda s: s["tolerance"].update(equivalence_steps=9)) != digest
+    assert edited(lambda s: s.update(precisions=["fp32", "bf16"])) != digest
+    assert spec["profiles"]["default"]  # the file itself parses as a workload

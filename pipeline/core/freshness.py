@@ -5,7 +5,9 @@ whose files changed.
 
 A cell's stored result is *current* when it succeeded (or its mode is
 unsupported) under the same profile, number of processes and threads, from
-source files whose SHA-256 equal the tree's. Each cell also gets a *key*, a
+source files whose SHA-256 equal the tree's. For ``workload.yaml`` the digest
+covers only what a measured process reads (:func:`declaration_digest`): an edit
+to the title, the description or the tests' tolerances re-measures nothing. Each cell also gets a *key*, a
 digest of what it would measure; the DAG names the cell's stamp by it, so a
 changed key is a missing stamp. A result that failed or cannot be read adds its
 own digest to the key: every attempt leaves a different file, so a failed cell
@@ -21,9 +23,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from pipeline import REPO_ROOT
+from pipeline.contract import DECLARATION_FILE
 from pipeline.core import config as config_mod
-from pipeline.core import results
+from pipeline.core import equivalence, results
 from pipeline.core.config import Cell
 from pipeline.core.registry import Workload
 
@@ -43,9 +48,36 @@ def display(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def source_digests(paths: list[Path]) -> dict[str, str]:
+#: What a measured process reads of ``workload.yaml`` besides its profile's block.
+MEASURED_FIELDS = ("task", "precisions", "uses")
+#: Tolerances the measured process applies (the evidence it keeps, an operation's
+#: output check); the others only the tests read.
+MEASURED_TOLERANCES = ("equivalence_steps", "output_rtol")
+
+
+def declaration_digest(content: bytes, profile: str) -> str:
+    """SHA-256 of the parts of a ``workload.yaml`` a measurement of ``profile`` reads,
+    defaults included; unreadable content digests as raw bytes (it is refused elsewhere)."""
+    try:
+        spec = yaml.safe_load(content)
+        tolerance = equivalence.tolerance(spec)
+        measured = {**{k: spec.get(k) for k in MEASURED_FIELDS}, "profile": spec["profiles"][profile],
+                    "tolerance": {k: tolerance[k] for k in MEASURED_TOLERANCES}}
+    except (yaml.YAMLError, AttributeError, KeyError, TypeError):
+        return hashlib.sha256(content).hexdigest()
+    return hashlib.sha256(json.dumps(measured, sort_keys=True).encode()).hexdigest()
+
+
+def file_digest(name: str, content: bytes, profile: str) -> str:
+    """One source file's recorded digest: the declaration's measured parts, or the bytes."""
+    if Path(name).name == DECLARATION_FILE:
+        return declaration_digest(content, profile)
+    return hashlib.sha256(content).hexdigest()
+
+
+def source_digests(paths: list[Path], profile: str) -> dict[str, str]:
     """The digests a result records (``provenance.source_sha256``) and is compared by."""
-    return {display(p): sha256(p) for p in paths}
+    return {display(p): file_digest(p.name, Path(p).read_bytes(), profile) for p in map(Path, paths)}
 
 
 def _digest(value) -> str:
@@ -70,7 +102,7 @@ def cell_state(result_path: Path, sources: list[Path], profile: str, processes: 
                remeasure: bool = False) -> CellState:
     """``remeasure``: not current whatever it holds (the key then includes the
     stored result's digest, so that each such run measures again)."""
-    want = source_digests(sources)
+    want = source_digests(sources, profile)
     base = {"result": display(result_path), "profile": profile, "sources": want, "processes": processes,
             "threads": threads}
     key = _digest(base)

@@ -92,6 +92,19 @@ def merge_cases(parts: list[dict]) -> dict:
     return merged
 
 
+def merge_reasons(parts: list[dict]) -> dict:
+    """Graph-break reasons over processes: each reason at the most any process counted
+    (every process compiles the same code, so they are the same breaks seen again)."""
+    merged: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for name, reasons in (part.get("graph_break_reasons") or {}).items():
+            into = merged.setdefault(name, {})
+            for reason, n in reasons.items():
+                into[reason] = max(into.get(reason, 0), n)
+    # the schema keeps 10 reasons per count, the most frequent
+    return {name: dict(sorted(r.items(), key=lambda item: (-item[1], item[0]))[:10]) for name, r in merged.items()}
+
+
 def _cases(parts: list[dict], status: str, reason: str | None) -> dict:
     if status == "contended":
         return {name: {**case, "status": status, "reason": reason} for name, case in merge_cases(parts).items()}
@@ -119,8 +132,12 @@ def combine(parts: list[dict]) -> dict:
     elif worst["status"] != "ok" and len(processes) > 1:
         reason = f"process {worst['index'] + 1} of {len(processes)}: {reason}"
     latest = max(parts, key=lambda p: p["provenance"]["recorded_at"])
+    # present only where some process counted graph breaks: absent means "not recorded"
+    counted = {"graph_break_reasons": merge_reasons(ok_parts)} if any(
+        "graph_break_reasons" in p for p in parts) else {}
     return {
         **parts[0],
+        **counted,
         "status": worst["status"],
         "reason": reason,
         "stderr_tail": worst["stderr_tail"],

@@ -18,7 +18,7 @@ import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING, Problem, Used
-from pipeline.core import figures, validation
+from pipeline.core import equivalence, figures, validation
 from pipeline.core.frameworks import FRAMEWORKS
 
 WORKLOADS_DIR = REPO_ROOT / "workloads"
@@ -49,6 +49,11 @@ class Workload:
     @property
     def is_training(self) -> bool:
         return self.spec["task"] == TRAINING
+
+    @property
+    def tolerance(self) -> dict:
+        """Equivalence tolerances: the defaults of :mod:`pipeline.core.equivalence`, as declared."""
+        return equivalence.tolerance(self.spec)
 
     def impl_path(self, framework: str) -> Path:
         return self.folder / IMPL_FILES[framework]
@@ -160,8 +165,10 @@ def _only_the_contract(path: Path, tree: ast.Module) -> None:
 
 def check_deeply(workload: Workload, options: dict | None = None) -> list[str]:
     """What only importing the neutral module shows, before any cell runs: that it
-    imports, and that every profile's ``size`` (with the config's extra options)
-    binds to ``make_problem``'s signature. One message per problem, naming file and
+    imports, that every profile's ``size`` (with the config's extra options) binds to
+    ``make_problem``'s signature, that a looser tolerance says why, and that the
+    smoke problem's initial weights cannot hide a missing or swapped parameter
+    (:mod:`pipeline.core.equivalence`). One message per problem, naming file and
     field. Imports no framework."""
     decl, neutral = workload.folder / DECLARATION_FILE, workload.folder / NEUTRAL_FILE
     try:
@@ -176,7 +183,16 @@ def check_deeply(workload: Workload, options: dict | None = None) -> list[str]:
             inspect.signature(make_problem).bind(0, **{**spec["size"], **(options or {})}, **used)
         except TypeError as err:
             problems.append(f"{decl}: field profiles.{profile}.size: make_problem() does not take it: {err}")
-    return problems
+    problems += equivalence.looser_without_reason(workload.spec, decl)
+    if problems:
+        return problems
+    try:
+        weights = workload.make_problem(0, **{**workload.profile("smoke")["size"], **(options or {})}).init_weights
+    except Exception as err:  # noqa: BLE001 - the contributor's code, reported with its file
+        return [f"{neutral}: make_problem() at the smoke size fails: {type(err).__name__}: {err}"]
+    exceptions = workload.spec.get("init_exceptions") or {}
+    return (equivalence.init_findings(weights, exceptions, neutral)
+            + equivalence.unused_exceptions(weights, exceptions, decl))
 
 
 def discover(root: Path = WORKLOADS_DIR) -> dict[str, Workload]:

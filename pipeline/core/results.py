@@ -129,6 +129,15 @@ def check_values(result: dict, source: str) -> None:
                                                     f"({expected['median']!r})")
 
 
+def check_reasons(result: dict, source: str) -> None:
+    """Graph-break reasons belong to a graph-break count the result records."""
+    metrics = result.get("metrics") or {}
+    for name in result.get("graph_break_reasons") or {}:
+        if name not in metrics:
+            raise _refuse(source, f"graph_break_reasons.{name}", "gives reasons for a graph-break count the result "
+                                                                 "does not record")
+
+
 def write_atomic(path: Path, payload: dict) -> None:
     """Write JSON so that a reader never sees half a file, and a crash mid-write
     leaves the previous result in place."""
@@ -221,6 +230,7 @@ def load(path: Path, check_place: bool = True) -> dict:
         raise ResultError(f"{path}: field (top level): expected an object")
     validate(result, str(path))
     check_values(result, str(path))
+    check_reasons(result, str(path))
     if not check_place:
         return result
     expected = (path.parent.parent.name, path.parent.name, path.stem)

@@ -173,7 +173,7 @@ def run_process(workload: Workload, framework: str, mode: str, profile: str, ind
         "timing": None,
         **partial,
         "processes": [process],
-        "provenance": provenance.collect(workload.source_files(framework)),
+        "provenance": provenance.collect(workload.source_files(framework), profile),
     }
 
 
@@ -189,7 +189,8 @@ def not_installed(workload: Workload, framework: str, mode: str, profile: str, m
         "schema_version": SCHEMA_VERSION, "workload": workload.name, "framework": framework, "mode": mode,
         "profile": profile, "machine_id": hardware.machine_id(), "status": "unsupported", "reason": reason,
         "stderr_tail": "", "duration_s": 0.0, "timing": None, "metrics": {}, "device": None, "cases": {},
-        "knobs": {}, "processes": [process], "provenance": provenance.collect(workload.source_files(framework)),
+        "knobs": {}, "processes": [process],
+        "provenance": provenance.collect(workload.source_files(framework), profile),
     }
 
 

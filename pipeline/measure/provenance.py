@@ -58,8 +58,9 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
-def collect(source_files: list[Path]) -> dict:
-    """The provenance block stored with every result."""
+def collect(source_files: list[Path], profile: str) -> dict:
+    """The provenance block stored with every result (``profile``: what of
+    ``workload.yaml`` the digest covers, see :func:`pipeline.core.freshness.declaration_digest`)."""
     return {
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -68,5 +69,5 @@ def collect(source_files: list[Path]) -> dict:
         "hardware": hardware.describe(),
         "versions": library_versions(),
         "git": git_state(),
-        "source_sha256": source_digests(source_files),
+        "source_sha256": source_digests(source_files, profile),
     }

@@ -50,7 +50,7 @@ def measure(args: dict) -> dict:
     session = Session(backend=backend, dev=dev, device_kind=kind,
                       native=hardware.native_precisions(kind, backend.bf16_supported(dev)),
                       plan=dict(workload.profile(args["profile"])["timing"]), warm_cache=applied["warm_cache"],
-                      evidence_steps=int(workload.spec["tolerance"].get("equivalence_steps", 5)))
+                      evidence_steps=int(workload.tolerance["equivalence_steps"]))
     problem.place = session.put  # the contract's placement, as the protocols place batches
     protocol = training if workload.is_training else operations
     impl = workload.implementation(fw.name)

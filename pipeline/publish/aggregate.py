@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.core import quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish.compare import compiled_note
 
 SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable", "unstable_part",
                   "between_spread")
@@ -60,6 +61,7 @@ def cell_row(result: dict) -> dict:
         row[name] = metric["value"]
         for field in SUMMARY_FIELDS if "summary" in metric else ():
             row[f"{name}.{field}"] = metric["summary"].get(field)  # older summaries lack the newer fields
+    row.update(reason_columns(result, "graph_breaks"))
     processes = result["processes"]
     row["processes"] = len(processes)
     row["processes_ok"] = sum(p["status"] == "ok" for p in processes)
@@ -68,6 +70,15 @@ def cell_row(result: dict) -> dict:
     row["run_id"] = _run_id(result)
     row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
     return row
+
+
+def reason_columns(result: dict, metric: str) -> dict:
+    """Whether the result counted graph breaks at all (a result measured before it did
+    says nothing, which is not zero) and why ``metric``'s broke, as one line of text."""
+    recorded = "graph_break_reasons" in result
+    reasons = (result.get("graph_break_reasons") or {}).get(metric) or {}
+    return {"graph_breaks_recorded": recorded,
+            "graph_break_reasons": "; ".join(f"{n}× {why}" for why, n in reasons.items()) or None}
 
 
 def _run_id(result: dict) -> str | None:
@@ -159,6 +170,7 @@ def case_rows(result: dict) -> list[dict]:
     fw = FRAMEWORKS[result["framework"]]
     declared = ((result.get("timing") or {}).get("cases")) or {}
     metrics = result["metrics"]
+    training = "train_steps" in (result.get("timing") or {})
     rows = []
     for name, case in (result.get("cases") or {}).items():
         row = {"machine_id": result["machine_id"], "workload": result["workload"],
@@ -177,6 +189,13 @@ def case_rows(result: dict) -> list[dict]:
             prefix, _, rest = key.partition("/")
             if prefix == name and rest not in ("time", "throughput"):
                 row[rest] = metric["value"]
+        # a training result's cases are its precisions, whose counts are cell metrics
+        breaks = (f"graph_breaks{'' if name == 'fp32' else '_' + name}" if training else f"{name}/graph_breaks")
+        row.update(reason_columns(result, breaks))
+        row["compiled_note"] = compiled_note(
+            row["graph_breaks_recorded"], (metrics.get(breaks) or {}).get("value"),
+            (metrics.get(breaks.replace("graph_breaks", "retracings")) or {}).get("value"), row["graph_break_reasons"],
+            result["mode"])
         rows.append(row)
     return rows
 

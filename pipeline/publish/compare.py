@@ -74,6 +74,33 @@ def comparisons(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float, al
     return out
 
 
+def _count(value) -> int | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+
+
+def compiled_note(recorded, breaks, retracings, reasons, mode: str | None = None) -> str:
+    """What compiling covered, in words, for a cell's or a case's table row. An eager
+    ``mode`` compiles nothing, so it has nothing to report, measured before or after.
+    ``recorded``: the result counted graph breaks at all (results measured before did
+    not: "not recorded", never zero); no count then means the mode compiles nothing
+    that can break or retrace and has nothing to report."""
+    if mode == EAGER:
+        return "not applicable"
+    if _count(recorded) is None or not recorded:  # NaN or None (a table from before), or False
+        return "not recorded"
+    breaks, retracings = _count(breaks), _count(retracings)
+    if breaks:
+        why = f" ({reasons})" if isinstance(reasons, str) and reasons else ""
+        return f"partly eager: {breaks} graph break{'s' if breaks > 1 else ''}{why}"
+    if breaks == 0:
+        return "compiled whole: no graph breaks"
+    if retracings:
+        return f"retraced {retracings} time{'s' if retracings > 1 else ''} beyond each function's first trace"
+    if retracings == 0:
+        return "compiled whole: no retracing"
+    return "not applicable"
+
+
 def break_even(cells: pd.DataFrame) -> list[dict]:
     """After how many training steps a compiled mode's total time (compile included)
     drops below its framework's eager mode: total(N) = first step + (N - 1) x step."""
@@ -87,6 +114,9 @@ def break_even(cells: pd.DataFrame) -> list[dict]:
         row = {"cell": c.cell, "first_step_s": c.time_to_first_step,
                "warm_first_step_s": getattr(c, "time_to_first_step_warm_cache", math.nan), "step_s": c.train_step_time,
                "compilations": c.compilations_first_step, "recompilations": c.recompilations_steady_state,
+               "graph_breaks": getattr(c, "graph_breaks", None), "retracings": getattr(c, "retracings", None),
+               "compiled_note": compiled_note(*(getattr(c, name, None) for name in (
+                   "graph_breaks_recorded", "graph_breaks", "retracings", "graph_break_reasons"))),
                "eager_cell": None, "eager_first_step_s": None, "eager_step_s": None, "break_even_steps": None,
                "note": f"{FRAMEWORKS[framework].label} has no eager mode here"}
         if eager and (framework, eager) in by_cell:
@@ -107,7 +137,7 @@ def break_even(cells: pd.DataFrame) -> list[dict]:
 COMPARISON_COLUMNS = ["machine_id", "workload", "kind", "a", "b", "ratio", "ci_low", "ci_high", "p_value",
                       "verdict", "threshold", "alpha", "sentence"]
 BREAK_EVEN_COLUMNS = ["machine_id", "workload", "cell", "first_step_s", "warm_first_step_s", "step_s", "compilations",
-                      "recompilations",
+                      "recompilations", "graph_breaks", "retracings", "compiled_note",
                       "eager_cell", "eager_first_step_s", "eager_step_s", "break_even_steps", "note"]
 
 

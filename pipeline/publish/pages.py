@@ -49,7 +49,8 @@ DOWNLOADS = {
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
                 "case", "status", "reason", "run_id", "work", "unit", "latency", "precision", "repeat", "first_call",
-                "first_call_warm_cache", "compilations", "recompilations", "error"}
+                "first_call_warm_cache", "compilations", "recompilations", "error", "graph_breaks", "retracings",
+                "graph_breaks_recorded", "graph_break_reasons", "compiled_note"}
 
 
 def raw_result_url(row: dict, depth: int) -> str:
@@ -177,6 +178,7 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
     return {
         "w": workload,
         "spec": workload.spec,
+        "tolerance": workload.tolerance,
         "downloads": DOWNLOADS,
         # its figures from the first machine's facts: the same data gives the same baselines everywhere
         "reference": figures.fill(workload.spec["reference"], sections[0]["facts"] if sections else {})
@@ -220,6 +222,12 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
     # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
     emit("generated/knobs.md", "knobs.md.j2", machines=machine_list)
     emit("generated/timer_check.md", "timer_check.md.j2", reports=tables["timer_checks"])
+    # fragments the hand-written Contributing page includes: the contract's facts from the code that holds them
+    from pipeline.publish import contributing
+
+    emit("generated/metrics.md", "metrics.md.j2", **contributing.metrics_context())
+    emit("generated/batches.md", "batches.md.j2", **contributing.batches_context())
+    emit("generated/tolerances.md", "tolerances.md.j2", **contributing.tolerances_context())
 
     headline = None
     if machine_list and workloads:

@@ -86,7 +86,8 @@ def weight_shapes(widths: list[int]) -> dict[str, tuple[int, ...]]:
 
 
 def init_weights(widths: list[int], seed: int) -> dict[str, np.ndarray]:
-    """He-normal kernels and zero biases, the same for every framework.
+    """He-normal kernels and small non-zero biases (N(0, 0.01), from a stream of their
+    own, so that a dropped or swapped bias changes the result), the same for every framework.
 
     The last conv of each residual branch starts at a quarter of the He scale
     (in the spirit of Fixup/SkipInit): without normalisation, each block then
@@ -94,10 +95,11 @@ def init_weights(widths: list[int], seed: int) -> dict[str, np.ndarray]:
     block after block. The head uses a LeCun-normal (1/fan_in) scale.
     """
     rng = np.random.default_rng(seed)
+    bias_rng = np.random.default_rng([seed, 1])
     weights = {}
     for name, shape in weight_shapes(widths).items():
         if name.endswith(".bias"):
-            weights[name] = np.zeros(shape, np.float32)
+            weights[name] = (0.01 * bias_rng.standard_normal(shape)).astype(np.float32)
             continue
         fan_in = int(np.prod(shape[:-1]))
         std = np.sqrt((1.0 if name == "head.kernel" else 2.0) / fan_in)

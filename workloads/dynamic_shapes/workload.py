@@ -73,7 +73,8 @@ def make_stream(rng: np.random.Generator, vocab: int, classes: int, batch: int, 
 
 def init_weights(rng: np.random.Generator, vocab: int, positions: int, embed: int, hidden: int,
                  classes: int) -> dict[str, np.ndarray]:
-    """Normal(0, 1) embeddings, Glorot-uniform kernels, zero biases."""
+    """Normal(0, 1) embeddings, Glorot-uniform kernels, small non-zero biases (drawn after
+    everything else, so that a dropped or swapped bias changes the result)."""
 
     def glorot(fan_in: int, fan_out: int) -> np.ndarray:
         limit = np.sqrt(6.0 / (fan_in + fan_out))
@@ -85,9 +86,9 @@ def init_weights(rng: np.random.Generator, vocab: int, positions: int, embed: in
     }
     for name in "qkv":
         weights[f"w{name}"] = glorot(embed, embed)
-        weights[f"b{name}"] = np.zeros(embed, np.float32)
-    weights.update(wo=glorot(embed, hidden), bo=np.zeros(hidden, np.float32),
-                   out_w=glorot(hidden, classes), out_b=np.zeros(classes, np.float32))
+    weights.update(wo=glorot(embed, hidden), out_w=glorot(hidden, classes))
+    for name, size in (("bq", embed), ("bk", embed), ("bv", embed), ("bo", hidden), ("out_b", classes)):
+        weights[name] = rng.uniform(-0.05, 0.05, size).astype(np.float32)
     return weights
 
 

@@ -18,13 +18,16 @@ def layer_sizes(hidden: int) -> list[tuple[int, int]]:
 
 
 def init_weights(hidden: int, seed: int) -> dict[str, np.ndarray]:
-    """He-uniform kernels (``(in, out)``) and zero biases, the same for every framework."""
+    """He-uniform kernels (``(in, out)``) and small non-zero biases, the same for every
+    framework. The biases come from a stream of their own and differ from each other, so
+    a framework that drops or swaps one computes something else (``pipeline check``)."""
     rng = np.random.default_rng(seed)
+    bias_rng = np.random.default_rng([seed, 1])
     weights = {}
     for i, (fan_in, fan_out) in enumerate(layer_sizes(hidden)):
         limit = np.sqrt(6.0 / fan_in)
         weights[f"w{i}"] = rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
-        weights[f"b{i}"] = np.zeros(fan_out, np.float32)
+        weights[f"b{i}"] = bias_rng.uniform(-0.05, 0.05, fan_out).astype(np.float32)
     return weights
 
 

@@ -68,29 +68,35 @@ def windows(tokens: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
 def init_weights(vocab: int, d_model: int, n_layers: int, seq_len: int, seed: int) -> dict[str, np.ndarray]:
     """GPT-2 style: N(0, 0.02) for embeddings and kernels, the two projections that
     write into the residual stream (attn.o, mlp.proj) scaled by 1/sqrt(2 n_layers) so
-    the stream's variance does not grow with depth; zero biases, unit LayerNorm scales."""
+    the stream's variance does not grow with depth. Biases N(0, 0.02) and LayerNorm scales
+    1 + N(0, 0.02), from a stream of their own, instead of GPT-2's zeros and ones: every
+    parameter differs from every other, so a dropped or swapped one changes the result."""
     rng = np.random.default_rng(seed)
+    small_rng = np.random.default_rng([seed, 1])
     d, std = d_model, 0.02
     resid_std = std / np.sqrt(2 * n_layers)
 
     def normal(shape, scale=std):
         return (scale * rng.standard_normal(shape)).astype(np.float32)
 
-    def zeros(n):
-        return np.zeros(n, np.float32)
+    def near_zero(n):
+        return (std * small_rng.standard_normal(n)).astype(np.float32)
+
+    def near_one(n):
+        return (1.0 + std * small_rng.standard_normal(n)).astype(np.float32)
 
     w = {"tok_emb": normal((vocab, d)), "pos_emb": normal((seq_len, d))}
     for i in range(n_layers):
         p = f"block{i}."
-        w[p + "ln1.scale"], w[p + "ln1.bias"] = np.ones(d, np.float32), zeros(d)
+        w[p + "ln1.scale"], w[p + "ln1.bias"] = near_one(d), near_zero(d)
         for name in "qkv":
-            w[p + f"attn.{name}.kernel"], w[p + f"attn.{name}.bias"] = normal((d, d)), zeros(d)
-        w[p + "attn.o.kernel"], w[p + "attn.o.bias"] = normal((d, d), resid_std), zeros(d)
-        w[p + "ln2.scale"], w[p + "ln2.bias"] = np.ones(d, np.float32), zeros(d)
-        w[p + "mlp.fc.kernel"], w[p + "mlp.fc.bias"] = normal((d, 4 * d)), zeros(4 * d)
-        w[p + "mlp.proj.kernel"], w[p + "mlp.proj.bias"] = normal((4 * d, d), resid_std), zeros(d)
-    w["ln_f.scale"], w["ln_f.bias"] = np.ones(d, np.float32), zeros(d)
-    w["head.kernel"], w["head.bias"] = normal((d, vocab)), zeros(vocab)
+            w[p + f"attn.{name}.kernel"], w[p + f"attn.{name}.bias"] = normal((d, d)), near_zero(d)
+        w[p + "attn.o.kernel"], w[p + "attn.o.bias"] = normal((d, d), resid_std), near_zero(d)
+        w[p + "ln2.scale"], w[p + "ln2.bias"] = near_one(d), near_zero(d)
+        w[p + "mlp.fc.kernel"], w[p + "mlp.fc.bias"] = normal((d, 4 * d)), near_zero(4 * d)
+        w[p + "mlp.proj.kernel"], w[p + "mlp.proj.bias"] = normal((4 * d, d), resid_std), near_zero(d)
+    w["ln_f.scale"], w["ln_f.bias"] = near_one(d), near_zero(d)
+    w["head.kernel"], w["head.bias"] = normal((d, vocab)), near_zero(vocab)
     return w
 
 

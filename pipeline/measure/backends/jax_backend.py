@@ -44,6 +44,9 @@ def device(kind: str) -> jax.Device:
 
 
 def put(array: np.ndarray, dev: jax.Device) -> jax.Array:
+    """jax.device_put onto the device, which commits the array to it. JAX runs in its default
+    32-bit mode, so 64-bit arrays become 32-bit (int64 to int32, float64 to float32); other dtypes
+    are kept."""
     return jax.device_put(array, dev)
 
 
@@ -72,6 +75,16 @@ def device_peak_bytes(dev: jax.Device) -> int | None:
 def compile_count(model) -> int:
     """XLA compilations in this process so far (the harness takes differences)."""
     return _COMPILES[0]
+
+
+def graph_breaks(model) -> dict[str, int] | None:
+    """jax.jit traces a function whole or fails: it never breaks to eager."""
+    return None
+
+
+def trace_counts(model) -> list[int] | None:
+    """Compilations after the first step or call already count JAX's retraces."""
+    return None
 
 
 def bf16_supported(dev: jax.Device) -> bool | None:

@@ -40,6 +40,8 @@ def device(kind: str):
 
 
 def put(array: np.ndarray, dev):
+    """What the backend Keras runs on does (the PyTorch, TensorFlow or JAX row): a Keras model
+    receives the same arrays as a native model on that framework."""
     return native().put(array, dev)
 
 
@@ -63,6 +65,14 @@ def device_peak_bytes(dev) -> int | None:
 
 def compile_count(model) -> int:
     return native().compile_count(model)
+
+
+def graph_breaks(model) -> dict[str, int] | None:
+    return native().graph_breaks(model)
+
+
+def trace_counts(model) -> list[int] | None:
+    return native().trace_counts(model)
 
 
 def bf16_supported(dev) -> bool | None:

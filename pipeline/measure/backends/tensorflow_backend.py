@@ -41,6 +41,8 @@ def device(kind: str) -> str:
 
 
 def put(array: np.ndarray, dev: str) -> tf.Tensor:
+    """tf.constant of the array inside tf.device(device), then tf.identity, so the tensor lives on
+    that device. Every dtype is kept: int32 labels stay int32, float64 stays float64."""
     with tf.device(dev):
         return tf.identity(tf.constant(array))
 
@@ -65,17 +67,33 @@ def device_peak_bytes(dev: str) -> int | None:
     return None
 
 
-def compile_count(model) -> int:
-    """Traces of the model's tf.function attributes (0 in eager mode). XLA compiles
-    once per trace, so this counts compilations in the xla mode too."""
-    total = 0
+def _traces(model) -> list[int]:
+    """The tracing count of each of the model's tf.function attributes."""
+    counts = []
     for value in vars(model).values():
         # functions kept as attributes, or in a dict or list attribute
         inner = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
         for item in inner:
             if hasattr(item, "experimental_get_tracing_count"):
-                total += int(item.experimental_get_tracing_count())
-    return total
+                counts.append(int(item.experimental_get_tracing_count()))
+    return counts
+
+
+def compile_count(model) -> int:
+    """Traces of the model's tf.function attributes (0 in eager mode). XLA compiles
+    once per trace, so this counts compilations in the xla mode too."""
+    return sum(_traces(model))
+
+
+def graph_breaks(model) -> dict[str, int] | None:
+    """A tf.function runs whole as one graph or fails: it never breaks to eager."""
+    return None
+
+
+def trace_counts(model) -> list[int] | None:
+    """Each of the model's tf.functions' traces so far (a new input signature or Python
+    value traces again: a retrace); None when it holds none (eager mode)."""
+    return _traces(model) or None
 
 
 def bf16_supported(dev: str) -> bool | None:

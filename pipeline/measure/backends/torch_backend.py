@@ -43,6 +43,8 @@ def device(kind: str) -> torch.device:
 
 
 def put(array: np.ndarray, dev: torch.device) -> torch.Tensor:
+    """torch.from_numpy of the array (made C-contiguous first), int32 widened to int64 (the class
+    indices cross_entropy wants), then .to(device). Every other dtype is kept: float64 stays float64."""
     tensor = torch.from_numpy(np.ascontiguousarray(array))
     if tensor.dtype == torch.int32:
         tensor = tensor.long()  # cross_entropy wants int64 class indices
@@ -80,6 +82,31 @@ def compile_count(model) -> int:
     from torch._dynamo.utils import counters
 
     return int(counters["stats"]["unique_graphs"])
+
+
+def graph_breaks(model) -> dict[str, int] | None:
+    """Places TorchDynamo left to eager Python in this process so far, by reason: graph
+    breaks, and functions it gave up on whole (``frames`` tried but not ok, e.g. an
+    ``nn.GRU``), whose reasons it files under ``unimplemented``. None when Dynamo tried
+    no function at all (eager mode): nothing was compiled, so nothing fell back."""
+    from torch._dynamo.utils import counters
+
+    tried = int(counters["frames"]["total"])
+    if tried == 0:
+        return None
+    found = {reason: int(n) for reason, n in counters["graph_break"].items() if n > 0}
+    skipped = tried - int(counters["frames"]["ok"])
+    if skipped > 0:
+        # an unsupported construct in a frame that cannot break makes Dynamo skip the frame
+        whole = {reason: int(n) for reason, n in counters["unimplemented"].items() if n > 0}
+        for reason, n in (whole or {"function left uncompiled (no reason given)": skipped}).items():
+            found[reason] = found.get(reason, 0) + n
+    return found
+
+
+def trace_counts(model) -> list[int] | None:
+    """tf.function's measure of partial compilation; torch has none."""
+    return None
 
 
 def bf16_supported(dev: torch.device) -> bool | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from pipeline.core.metrics import scalar
+
 
 def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
@@ -35,6 +37,8 @@ class Session:
     #: first ``evidence_steps`` training losses, or a sample of each case's output
     evidence: dict = field(default_factory=dict)
     evidence_steps: int = 5
+    #: why compiling left parts to eager Python, per graph-break metric name: reason -> count
+    graph_break_reasons: dict = field(default_factory=dict)
 
     def first(self, name: str) -> str:
         """The metric name of a first step or call: a warm-cache one is its own
@@ -52,6 +56,45 @@ class Session:
 
     def compiles(self, model) -> int:
         return self.backend.compile_count(model)
+
+    def fallbacks(self, model) -> tuple[dict[str, int] | None, list[int] | None]:
+        """(graph breaks by reason, traces per tf.function) so far in this process; None
+        where the mode has no such thing (eager). The protocols take differences, as for compiles."""
+        return self.backend.graph_breaks(model), self.backend.trace_counts(model)
+
+    def record_fallbacks(self, model, before: tuple, metrics: dict, breaks: str, retracings: str) -> None:
+        """Add the graph breaks and retracings since ``before`` (a :meth:`fallbacks`
+        reading) to ``metrics`` under the names given, and the breaks' reasons to
+        :attr:`graph_break_reasons`. An eager mode records neither: not zero, absent."""
+        found, retraced = self.fallbacks(model)
+        if found is not None:
+            earlier = before[0] or {}
+            reasons: dict[str, int] = {}
+            for reason, n in found.items():
+                if n > earlier.get(reason, 0):
+                    key = short_reason(reason)
+                    reasons[key] = reasons.get(key, 0) + n - earlier.get(reason, 0)
+            metrics[breaks] = scalar("count", sum(reasons.values()))
+            if reasons:
+                top = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:MAX_REASONS]
+                self.graph_break_reasons[breaks] = dict(top)
+        if retraced is not None:
+            # per function, traces in this step or case beyond its first there: a case's first
+            # call of a function shared with earlier cases traces for its shapes, not again
+            earlier = (list(before[1] or []) + [0] * len(retraced))[:len(retraced)]
+            extra = sum(max(0, n - was - 1) for n, was in zip(retraced, earlier, strict=True))
+            metrics[retracings] = scalar("count", extra)
+
+
+#: reasons kept per graph-break metric (the count covers them all), and their length:
+#: Dynamo's first line names the cause; hints, a debug context and a link follow it
+MAX_REASONS = 10
+REASON_CHARS = 200
+
+
+def short_reason(reason: str) -> str:
+    line = next((part.strip() for part in str(reason).splitlines() if part.strip()), "no reason given")
+    return line if len(line) <= REASON_CHARS else line[:REASON_CHARS - 1] + "…"
 
 
 #: values of an operation's first output kept as evidence, evenly spaced

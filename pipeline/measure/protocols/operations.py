@@ -45,6 +45,7 @@ def run_case(session: Session, problem, bench, name: str, case: Case, rtol: floa
     fn, extras = prepared if isinstance(prepared, tuple) else (prepared, {})
     sync = session.syncer(bench)
     before = session.compiles(bench)
+    fell_back = session.fallbacks(bench)
     outputs = []
 
     def first():
@@ -76,12 +77,13 @@ def run_case(session: Session, problem, bench, name: str, case: Case, rtol: floa
         f"{name}/compilations": scalar("count", compiles_first),
         f"{name}/recompilations": scalar("count", session.compiles(bench) - before - compiles_first),
     })
+    session.record_fallbacks(bench, fell_back, metrics, f"{name}/graph_breaks", f"{name}/retracings")
     return metrics, status
 
 
 def measure(session: Session, workload, problem, impl, mode: str) -> dict:
     bench = impl.build(problem, mode, session.dev)
-    rtol = workload.spec["tolerance"]["output_rtol"]
+    rtol = workload.tolerance["output_rtol"]
     metrics, cases = {}, {}
     for name, case in problem.cases.items():
         try:
@@ -100,9 +102,9 @@ def measure(session: Session, workload, problem, impl, mode: str) -> dict:
             "samples_taken": min((len(metrics[f"{n}/time"]["samples"]) for n in ok), default=0)}
     if ok:
         return {"status": "ok", "reason": None, "timing": plan, "metrics": metrics, "cases": cases,
-                "evidence": session.evidence}
+                "evidence": session.evidence, "graph_break_reasons": session.graph_break_reasons}
     worst = max(cases.values(), key=lambda c: SEVERITY[c["status"]], default=None)
     if worst is None:
         return {"status": "unsupported", "reason": "the workload declares no cases", "metrics": {}, "cases": {}}
     return {**worst, "reason": f"no case ran: {worst['reason']}", "timing": plan, "metrics": metrics,
-            "cases": cases}
+            "cases": cases, "graph_break_reasons": session.graph_break_reasons}

@@ -41,6 +41,7 @@ def train_phase(session: Session, problem, impl, mode: str, precision: str) -> t
     sync(None)
     session.backend.reset_peak_memory(session.dev)
     before = session.compiles(model)
+    fell_back = session.fallbacks(model)
     losses = []
 
     def step():
@@ -72,6 +73,8 @@ def train_phase(session: Session, problem, impl, mode: str, precision: str) -> t
         f"recompilations_steady_state{s}": scalar("count", recompiles),
         f"achieved_flops{s}": scalar("FLOP/s", problem.flops_per_train_step / step_summary["value"]),
     }
+    # over the first step and the steady state alike: a later recompilation can break too
+    session.record_fallbacks(model, fell_back, metrics, f"graph_breaks{s}", f"retracings{s}")
     if precision == "fp32":
         metrics.update({
             "setup_time": scalar("s", setup_s),
@@ -145,4 +148,4 @@ def measure(session: Session, workload, problem, impl, mode: str) -> dict:
                  "flops_per_train_step": problem.flops_per_train_step,
                  "samples_taken": len(metrics["train_throughput"]["samples"])})
     return {"status": "ok", "reason": None, "timing": plan, "metrics": metrics, "cases": cases,
-            "evidence": session.evidence}
+            "evidence": session.evidence, "graph_break_reasons": session.graph_break_reasons}
