@@ -174,14 +174,21 @@ def describe(result: dict) -> str:
 
 def cmd_budget(ns) -> int:
     """The 5 ms rule and the compute (and, from a run's log, overhead) estimate of a profile."""
+    from pipeline.core import reference_figures
     from pipeline.measure import budget
 
     cfg = config_mod.load(Path(ns.config), {"profile": ns.profile, "measure": False,
                                             "frameworks": ns.frameworks.split(","), **_overrides(ns.set)})
-    accelerators = budget.load_accelerators(Path(ns.accelerators))
+    accelerators = reference_figures.load_accelerators(Path(ns.accelerators))
     if ns.accelerator not in accelerators:
-        raise budget.AcceleratorError(f"{ns.accelerators}: field accelerators: no entry {ns.accelerator!r} "
-                                      f"(known: {', '.join(accelerators)})")
+        raise reference_figures.AcceleratorError(f"{ns.accelerators}: field accelerators: no entry "
+                                                 f"{ns.accelerator!r} (known: {', '.join(accelerators)})")
+    lacking = {"fp32", "bf16"} - set(reference_figures.peaks(accelerators[ns.accelerator]))
+    if lacking:
+        # the profile times FP32 and BF16 steps; a peak we could not source is not guessed
+        raise reference_figures.AcceleratorError(
+            f"{ns.accelerators}: field accelerators.{ns.accelerator}.figures: no "
+            f"{' or '.join(sorted(f'{p}_flops' for p in lacking))}, which the budget needs")
     log = json.loads(Path(ns.log).read_text()) if ns.log else None
     cells = [c for c in config_mod.check(cfg, source=ns.config)
              if set(FRAMEWORKS[c.framework].needs(c.mode)) <= set(cfg["frameworks"])]
@@ -303,12 +310,13 @@ def cmd_refresh(ns) -> int:
 
 def cmd_verdicts(ns) -> int:
     """Judge every claim of the ledger on every machine's results."""
-    from pipeline.publish import claims
+    from pipeline.publish import bounds, claims
     from pipeline.publish.aggregate import read_tables
     from pipeline.publish.verdicts import judge, load_ecosystem, summary
 
-    doc = claims.load(Path(ns.claims))
-    table = judge(doc, read_tables(Path(ns.data_dir) / "tables"), load_ecosystem(Path(ns.data_dir)))
+    references = bounds.load_references(Path(ns.data_dir))
+    doc = claims.load(Path(ns.claims), references=references)
+    table = judge(doc, read_tables(Path(ns.data_dir) / "tables"), load_ecosystem(Path(ns.data_dir)), references)
     results.replace_file(Path(ns.out), table.to_csv(index=False))
     print(f"{len(doc['claims'])} claim(s), {len(table)} verdict(s) -> {ns.out}: {summary(table)}")
     return 0
@@ -527,9 +535,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _input_errors() -> tuple[type[Exception], ...]:
     """Bad input (named file and field), as opposed to a bug, which keeps its traceback."""
+    from pipeline.core.reference_figures import AcceleratorError, ModelCostError
     from pipeline.core.snapshot import SnapshotError
-    from pipeline.measure.budget import AcceleratorError
     from pipeline.publish.claims import ClaimError
 
     return (config_mod.ConfigError, WorkloadError, results.ResultError, ClaimError, SnapshotError,
-            AcceleratorError)
+            AcceleratorError, ModelCostError)

@@ -39,6 +39,8 @@ rule verdicts:
         PUBLISH_CODE,
         rules.aggregate.output,
         ecosystem_files(),
+        f"{DATA}/accelerators.yaml",
+        f"{DATA}/model_costs.yaml",
         claims=f"{DATA}/claims.yaml",
     output:
         touch("build/stamps/verdicts.done"),

@@ -4,6 +4,7 @@ as in the harness; their outputs are cached for the whole session."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +22,14 @@ from pipeline.core.frameworks import FRAMEWORKS  # noqa: E402
 from pipeline.core.registry import discover  # noqa: E402
 
 WORKLOADS = discover()
+#: what the claims ledger reads beside itself: the peaks and model costs of its physical bounds
+BOUND_TABLES = ("accelerators.yaml", "model_costs.yaml")
+
+
+def copy_ledger(folder: Path, names: tuple[str, ...] = ("claims.yaml",)) -> None:
+    """Copy the named site_data files and the tables the ledger's bounds read into ``folder``."""
+    for name in (*names, *BOUND_TABLES):
+        shutil.copy(ROOT / "site_data" / name, Path(folder) / name)
 CELLS = [
     (w, fw, mode)
     for w, workload in WORKLOADS.items()

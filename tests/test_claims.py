@@ -4,12 +4,12 @@ scoring, on small hand-made tables (no framework needed)."""
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import copy_ledger
 
 from pipeline.cli import main
 from pipeline.core.registry import discover
@@ -216,8 +216,8 @@ def test_check_command_fails_on_a_bad_claim(tmp_path, capsys):
     doc["claims"][0]["predicate"] = {"workload": "cnn_cifar", "metric": "train_throughput",
                                      "a": ["torch:warp"], "at_least": 1}
     doc["claims"][0]["id"] = "broken-claim"
+    copy_ledger(data, ("scenarios.yaml",))
     (data / "claims.yaml").write_text(yaml.safe_dump(doc))
-    shutil.copy(SCENARIOS, data / "scenarios.yaml")
     assert main(["check", "--set", f"data_dir={data}"]) == 2
     err = capsys.readouterr().err
     assert "broken-claim" in err and "predicate.a" in err and "warp" in err

@@ -89,7 +89,16 @@ def _poison_ledgers(data: Path) -> None:
     unmeasurable = next(c for c in claims["claims"] if "unmeasurable" in c)
     unmeasurable["unmeasurable"]["why"] = P
     unmeasurable["unmeasurable"]["settled_by"]["name"] = P
+    bound = next(c for c in claims["claims"] if "bound" in c)
+    bound["claim"] = P
+    bound["bound"]["note"] = P
     (data / "claims.yaml").write_text(yaml.safe_dump(claims, sort_keys=False))
+    # the figures a bound cites: a hostile note and name reach the claims page's sources table
+    peaks = yaml.safe_load((data / "accelerators.yaml").read_text())
+    acc = peaks["accelerators"][bound["bound"]["accelerator"]]
+    acc["name"] = P
+    next(iter(acc["figures"].values()))["note"] = P
+    (data / "accelerators.yaml").write_text(yaml.safe_dump(peaks, sort_keys=False))
     scenarios = yaml.safe_load((data / "scenarios.yaml").read_text())
     first = scenarios["scenarios"][0]
     first.update(title=P, summary=P, caveat=P)

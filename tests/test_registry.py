@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_ledger
 
 from pipeline.core import config as config_mod
 from pipeline.core.registry import WORKLOADS_DIR, WorkloadError, discover, load_workload
@@ -213,6 +214,7 @@ def test_an_unsatisfiable_predicate_and_a_twice_used_scenario_id_are_refused(tmp
     ledger = yaml.safe_load((data / "claims.yaml").read_text())
     claim = next(c for c in ledger["claims"] if "predicate" in c)
     claim["predicate"].update(at_least=5, at_most=0.5)
+    copy_ledger(tmp_path, ())
     (tmp_path / "claims.yaml").write_text(yaml.safe_dump(ledger))
     with pytest.raises(claims.ClaimError, match=rf"claim {claim['id']}: field predicate.at_most: 0.5 is below "
                                                 r"at_least 5"):
@@ -227,9 +229,7 @@ def test_an_unsatisfiable_predicate_and_a_twice_used_scenario_id_are_refused(tmp
 def test_check_exits_non_zero_when_it_refuses_a_result(tmp_path, capsys):
     from pipeline.cli import main
 
-    data = Path(__file__).resolve().parent.parent / "site_data"
-    for name in ("claims.yaml", "scenarios.yaml"):
-        shutil.copy(data / name, tmp_path / name)
+    copy_ledger(tmp_path, ("claims.yaml", "scenarios.yaml"))
     bad = tmp_path / "results" / "some-machine-2c" / "mlp_digits" / "jax-jit.json"
     bad.parent.mkdir(parents=True)
     bad.write_text("{ truncated")

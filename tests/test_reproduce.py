@@ -4,10 +4,9 @@ says per cell whether the second run landed inside the first one's interval."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from conftest import ROOT
+from conftest import copy_ledger
 from test_results import make_result
 
 from pipeline import cli
@@ -87,7 +86,7 @@ def test_the_command_names_a_run_that_has_no_result(tmp_path, capsys):
 def test_claims_are_judged_on_each_run_alone_and_the_moved_ones_named(tmp_path):
     """tf-function-faster-than-eager-mlp holds when tf.function is faster; a second run in
     which it is slower flips the verdict, and the report names the claim."""
-    shutil.copy(ROOT / "site_data" / "claims.yaml", tmp_path / "claims.yaml")
+    copy_ledger(tmp_path)
     for run, fast in (("A", 200.0), ("B", 50.0)):
         for mode, level in (("eager", 100.0), ("function", fast)):
             stored(tmp_path, of_run(run, [level, level * 1.01, level * 0.99, level * 1.005], framework="tensorflow",

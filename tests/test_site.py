@@ -93,10 +93,12 @@ def test_claims_page_shows_a_verdict_for_every_claim(built_site):
     shown = {"holds": '<span class="verdict verdict-holds">holds',
              "does not hold": '<span class="verdict verdict-fails">does not hold',
              "not measurable": '<span class="verdict verdict-unmeasurable">not measurable',
-             "awaiting public data": '<span class="verdict verdict-awaiting">awaiting public data'}
+             "awaiting public data": '<span class="verdict verdict-awaiting">awaiting public data',
+             "physically impossible": '<span class="verdict verdict-fails">physically impossible',
+             "physically possible": '<span class="verdict verdict-unmeasurable">possible at '}
     assert not re.search("[\u2705\u274c\u2b1c]", page)
     for verdict, count in verdicts[verdicts["claim"].isin(
-            [c["id"] for c in ledger["claims"] if "predicate" in c])]["verdict"].value_counts().items():
+            [c["id"] for c in ledger["claims"] if "predicate" in c or "bound" in c])]["verdict"].value_counts().items():
         assert page.count(shown[verdict]) >= count, verdict
 
 

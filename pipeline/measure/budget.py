@@ -21,53 +21,20 @@ the date it was read):
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
-
-from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.contract import DECLARATION_FILE
-from pipeline.core import validation
 from pipeline.core.config import Cell
+from pipeline.core.reference_figures import peaks
 from pipeline.core.registry import Workload, WorkloadError
 
-ACCELERATORS_PATH = REPO_ROOT / "site_data" / "accelerators.yaml"
-SCHEMA_PATH = SCHEMAS / "accelerators.schema.json"
 #: the shortest timed step or sample allowed at the published peak
 MIN_SAMPLE_S = 0.005
 #: what the compute estimate assumes of a small model on a big accelerator: a
 #: quarter of peak (stated on every table; the run's log replaces it)
 ASSUMED_EFFICIENCY = 0.25
-
-
-class AcceleratorError(ValueError):
-    """An accelerator table that cannot be used; the message names file and field."""
-
-
-def load_accelerators(path: Path = ACCELERATORS_PATH) -> dict:
-    """The peaks table, validated: every figure has a value, a unit, an http(s)
-    source and the date it was read."""
-    try:
-        doc = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise AcceleratorError(f"{path}: not readable YAML: {err}") from None
-    # YAML reads 2026-12-01 as a date; the schema checks the text form
-    for acc in ((doc or {}).get("accelerators") or {}).values():
-        for figure in ((acc or {}).get("figures") or {}).values():
-            if isinstance(figure, dict) and isinstance(figure.get("read"), dt.date):
-                figure["read"] = figure["read"].isoformat()
-    validation.check(doc, SCHEMA_PATH, path, AcceleratorError)
-    return doc["accelerators"]
-
-
-def peaks(accelerator: dict) -> dict[str, float]:
-    """FLOP/s per precision name ("fp32", "bf16")."""
-    return {name.removesuffix("_flops"): fig["value"] for name, fig in accelerator["figures"].items()
-            if name.endswith("_flops")}
 
 
 @dataclass

@@ -29,6 +29,8 @@ HOLDS, FAILS, UNMEASURABLE = "holds", "does not hold", "not measurable"
 AWAITING = "awaiting public data"
 #: snapshot figures are not tied to a machine
 PUBLIC = "public sources"
+#: a throughput on hardware we lack, held against the chip's published peak (pipeline/publish/bounds.py)
+IMPOSSIBLE, POSSIBLE = "physically impossible", "physically possible"
 
 #: Training metrics (cells.csv columns) and which way is better, from the catalogue.
 TRAINING_METRICS = {m.name: m.better for m in catalogue.TRAINING.values()}
@@ -56,9 +58,11 @@ class Side:
     run: str | None = None
 
 
-def load(path: Path = CLAIMS_FILE, workloads: dict | None = None) -> dict:
-    """Read and check the ledger: schema, sources, unique ids, and every predicate
-    against the workloads (``registry.discover()`` when not given)."""
+def load(path: Path = CLAIMS_FILE, workloads: dict | None = None, references: dict | None = None) -> dict:
+    """Read and check the ledger: schema, sources, unique ids, every predicate
+    against the workloads (``registry.discover()`` when not given) and every bound
+    against the peaks and model costs (``bounds.load_references`` of the ledger's
+    folder when not given)."""
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text())
@@ -86,6 +90,12 @@ def load(path: Path = CLAIMS_FILE, workloads: dict | None = None) -> dict:
         if "predicate" in claim:
             problems += [f"claim {cid}: field predicate.{msg}" for msg in check_predicate(claim["predicate"],
                                                                                          workloads)]
+        if "bound" in claim:
+            from pipeline.publish import bounds
+
+            # the tables a bound reads sit beside the ledger
+            references = references or bounds.load_references(path.parent)
+            problems += [f"claim {cid}: field bound.{msg}" for msg in bounds.check(claim["bound"], references)]
     if problems:
         raise ClaimError("\n".join(f"{path}: {p}" for p in problems))
     return doc

@@ -19,13 +19,14 @@ from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import claims as claims_mod
 from pipeline.publish import guide
+from pipeline.publish.bounds import BOUND, rate_words, share_words
 from pipeline.publish.escaping import json_for_script, md, md_link
 from pipeline.publish.formats import fmt_value
-from pipeline.publish.verdicts import AWAITING, FAILS, HOLDS, UNMEASURABLE
+from pipeline.publish.verdicts import AWAITING, FAILS, HOLDS, IMPOSSIBLE, POSSIBLE, UNMEASURABLE
 
 #: verdict -> CSS class of its mark; the mark is words, so it reads without an emoji font
 BADGES = {HOLDS: "verdict-holds", FAILS: "verdict-fails", UNMEASURABLE: "verdict-unmeasurable",
-          AWAITING: "verdict-awaiting"}
+          AWAITING: "verdict-awaiting", IMPOSSIBLE: "verdict-fails", POSSIBLE: "verdict-unmeasurable"}
 
 
 def _metric_name(pred: dict, side: str) -> str:
@@ -38,7 +39,7 @@ def _finite(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
+def claims_context(doc: dict, verdicts: pd.DataFrame, references: dict | None = None) -> dict:
     by_claim = {cid: g for cid, g in verdicts.groupby("claim")} if not verdicts.empty else {}
     sources = []
     tested_total = 0
@@ -91,10 +92,71 @@ def claims_context(doc: dict, verdicts: pd.DataFrame) -> dict:
     needs = [{**c} for c in doc["claims"] if "needs" in c]
     unmeasurable = [{**c, "why": c["unmeasurable"]["why"], "settled_by": c["unmeasurable"]["settled_by"]}
                     for c in doc["claims"] if "unmeasurable" in c]
-    counts.update(tested=tested_total, needs=len(needs), unmeasurable=len(unmeasurable))
-    machines = sorted({m for m in verdicts.get("machine_id", []) if isinstance(m, str)} - {claims_mod.PUBLIC})
-    return {"sources": sources, "needs": needs, "unmeasurable": unmeasurable, "counts": counts,
+    bound = bounds_context(doc, by_claim, references) if references else {"claims": [], "figures": []}
+    counts.update(tested=tested_total, needs=len(needs), unmeasurable=len(unmeasurable),
+                  bounds=len(bound["claims"]),
+                  impossible=sum(c["verdict"] == IMPOSSIBLE for c in bound["claims"]))
+    machines = sorted({m for m in verdicts.get("machine_id", []) if isinstance(m, str)}
+                      - {claims_mod.PUBLIC, BOUND})
+    return {"sources": sources, "needs": needs, "unmeasurable": unmeasurable, "counts": counts, "bounds": bound,
             "machines": machines, "read_dates": ", ".join(sorted({s["read"] for s in doc["sources"]}))}
+
+
+def bounds_context(doc: dict, by_claim: dict, references: dict) -> dict:
+    """The bound verdicts as the verdicts rule wrote them, and the sourced figures
+    behind them (the peaks and model costs tables, as read)."""
+    shown = []
+    for claim in (c for c in doc["claims"] if "bound" in c):
+        group = by_claim.get(claim["id"])
+        if group is None or group.empty:
+            raise ValueError(f"verdicts.csv: no row for the bound claim {claim['id']}; "
+                             f"run `python -m pipeline verdicts`")
+        v = group.iloc[0].to_dict()
+        low, high = v["ratio_low"], v["ratio_high"]
+        share = (f"{low:.0%} to {share_words(high)}" if high <= 2 and not math.isclose(low, high)
+                 else share_words(low) + (f" to {share_words(high)}" if not math.isclose(low, high) else ""))
+        badge = v["verdict"] if v["verdict"] == IMPOSSIBLE else f"possible at {share}"
+        shown.append({"id": claim["id"], "claim": claim["claim"], "source": claim["source"],
+                      "note": claim["bound"].get("note"), "verdict": v["verdict"], "badge": badge,
+                      "badge_class": BADGES[v["verdict"]], "claimed": v["a_cell"],
+                      "needed": rate_words(v["a_value"]), "peak": v["b_cell"], "share": share,
+                      "reason": v["reason"], "evidence": v["evidence"]})
+    figures = []
+    for acc in references["accelerators"].values():
+        for name, fig in acc["figures"].items():
+            figures.append({"what": f"{acc['name']}: {_FIGURE_WORDS[name]}", "value": _figure_value(fig),
+                            **_cited(fig)})
+    costs = references["models"]
+    for model in costs["models"].values():
+        for name in ("forward", "parameters", "tokens"):
+            if name in model:
+                figures.append({"what": f"{model['name']}: {name}", "value": _figure_value(model[name]),
+                                **_cited(model[name])})
+    figures.append({"what": "training step, against the forward pass", "value": _figure_value(costs["training_factor"]),
+                    **_cited(costs["training_factor"])})
+    return {"claims": shown, "figures": figures}
+
+
+_FIGURE_WORDS = {"fp32_flops": "FP32 peak", "tf32_flops": "TF32 tensor peak", "bf16_flops": "BF16 peak",
+                 "fp16_flops": "FP16 peak", "memory_bandwidth": "memory bandwidth"}
+
+
+def _figure_value(fig: dict) -> str:
+    value, unit = fig["value"], fig["unit"]
+    if unit == "FLOP/s":
+        return f"{value / 1e12:,.1f} TFLOP/s"
+    if unit == "B/s":
+        return f"{value / 1e12:,.2f} TB/s"
+    if unit in ("FLOP", "multiply-adds"):
+        return f"{value / 1e9:,.3g} G{'FLOP' if unit == 'FLOP' else ' multiply-adds'}"
+    if unit == "parameters":
+        return f"{value / 1e6:,.0f} M parameters"
+    return f"{value:,.4g} {unit}"
+
+
+def _cited(fig: dict) -> dict:
+    return {"note": fig.get("note"), "source": fig["source"], "source_host": urlparse(fig["source"]).netloc,
+            "read": fig["read"]}
 
 
 def _side(name: str, value, cell) -> str:
@@ -205,18 +267,19 @@ def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> 
     """Render every evidence page through ``emit(rel, template, **context)``; returns
     the claims tally, which the home page shows too."""
     from pipeline import REPO_ROOT
-    from pipeline.publish import concepts, ergonomics, faq, notebook
+    from pipeline.publish import bounds, concepts, ergonomics, faq, notebook
     from pipeline.publish.verdicts import load_ecosystem
 
     data_dir = Path(data_dir)
-    doc = claims_mod.load(data_dir / "claims.yaml")
+    references = bounds.load_references(data_dir)
+    doc = claims_mod.load(data_dir / "claims.yaml", references=references)
     ecosystem = load_ecosystem(data_dir)
     # pages render the verdicts rule's table; they judge nothing themselves
     verdicts_path = data_dir / "tables" / "verdicts.csv"
     if not verdicts_path.is_file():
         raise FileNotFoundError(f"{verdicts_path}: missing; run `python -m pipeline verdicts` first")
     verdicts = pd.read_csv(verdicts_path)
-    claims = claims_context(doc, verdicts)
+    claims = claims_context(doc, verdicts, references)
     emit("claims.md", "claims.md.j2", **claims)
     emit("ecosystem.md", "ecosystem.md.j2", **ecosystem_context(ecosystem))
     emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(tables["ergonomics"]))

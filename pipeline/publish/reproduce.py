@@ -90,8 +90,7 @@ def claim_verdicts(rs: list[dict], doc: dict, comparison: dict) -> pd.DataFrame:
 
     tables = build_tables(rs)
     tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"]))
-    measured = [c for c in doc["claims"] if "unmeasurable" not in c and "needs" not in c
-                and "ecosystem" not in c["predicate"]]
+    measured = [c for c in doc["claims"] if "predicate" in c and "ecosystem" not in c["predicate"]]
     return judge({**doc, "claims": measured}, tables, {})
 
 

@@ -31,15 +31,16 @@ SCORE_EPSILON = 1e-9
 
 def regenerate(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str] | None) -> None:
     """The publishing half of the DAG, in order, on ``data_dir`` and ``docs_dir``."""
-    from pipeline.publish import claims, ergonomics, guide
+    from pipeline.publish import bounds, claims, ergonomics, guide
     from pipeline.publish.aggregate import aggregate, read_tables
     from pipeline.publish.pages import write_pages
     from pipeline.publish.verdicts import judge, load_ecosystem
 
     tables = data_dir / "tables"
     aggregate(data_dir, tables, publish, comparison)
-    doc = claims.load(data_dir / "claims.yaml")
-    judge(doc, read_tables(tables), load_ecosystem(data_dir)).to_csv(tables / "verdicts.csv", index=False)
+    references = bounds.load_references(data_dir)
+    doc = claims.load(data_dir / "claims.yaml", references=references)
+    judge(doc, read_tables(tables), load_ecosystem(data_dir), references).to_csv(tables / "verdicts.csv", index=False)
     ergonomics.write(tables / "ergonomics.csv")
     guide.write(data_dir, tables / "guide.json")
     write_pages(data_dir, docs_dir)

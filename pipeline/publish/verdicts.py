@@ -24,11 +24,14 @@ import pandas as pd
 from pipeline.core import quiet, statistics
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish import bounds
 from pipeline.publish.claims import (
     AWAITING,
     CASE_METRICS,
     FAILS,
     HOLDS,
+    IMPOSSIBLE,
+    POSSIBLE,
     PUBLIC,
     UNMEASURABLE,
     Side,
@@ -256,10 +259,17 @@ def _ecosystem_rows(claim: dict, ecosystem: dict) -> list[dict]:
     return rows
 
 
-def judge(doc: dict, tables: dict, ecosystem: dict) -> pd.DataFrame:
-    """Every claim's verdicts. ``ecosystem``: {"snapshot": snapshot doc, "live": {machine: live doc}}."""
+def judge(doc: dict, tables: dict, ecosystem: dict, references: dict | None = None) -> pd.DataFrame:
+    """Every claim's verdicts. ``ecosystem``: {"snapshot": snapshot doc, "live": {machine: live doc}};
+    ``references``: the peaks and model costs a bound reads (``bounds.load_references``),
+    needed only when the ledger has a bound."""
     rows = []
     for claim in doc["claims"]:
+        if "bound" in claim:
+            if references is None:
+                raise ValueError(f"claim {claim['id']}: a bound needs the peaks and model costs")
+            rows.append(bounds.judge(claim, references))
+            continue
         if "unmeasurable" in claim:
             settle = claim["unmeasurable"]["settled_by"]
             rows.append({"claim": claim["id"], "machine_id": None, "verdict": UNMEASURABLE,
@@ -296,9 +306,16 @@ def load_ecosystem(data_dir: Path) -> dict:
     return out
 
 
+def _overall(v: pd.Series) -> str:
+    if v.isin([IMPOSSIBLE, POSSIBLE]).any():
+        return v.iloc[0]
+    if (v == HOLDS).any():
+        return "mixed" if (v == FAILS).any() else HOLDS
+    if (v == FAILS).any():
+        return FAILS
+    return AWAITING if (v == AWAITING).any() else UNMEASURABLE
+
+
 def summary(verdicts: pd.DataFrame) -> dict[str, int]:
-    counts = verdicts.groupby("claim")["verdict"].agg(lambda v: HOLDS if (v == HOLDS).any() and not (v == FAILS).any()
-                                                      else FAILS if (v == FAILS).any() and not (v == HOLDS).any()
-                                                      else "mixed" if (v == HOLDS).any()
-                                                      else AWAITING if (v == AWAITING).any() else UNMEASURABLE)
+    counts = verdicts.groupby("claim")["verdict"].agg(_overall)
     return {k: int(v) for k, v in counts.value_counts().items()}
