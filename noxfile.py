@@ -28,16 +28,22 @@ def install_project(session: nox.Session, frameworks: bool = True, *groups: str)
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
 
-def ensure_chromium(session: nox.Session) -> None:
-    """The browser tests drive Debian's chromium; install it where we may."""
-    if shutil.which("chromium"):
+#: Debian packages the tests drive: the browser tier's chromium, the Slurm test's
+#: one-node cluster (program -> package)
+DEBIAN = {"chromium": "chromium", "slurmctld": "slurm-wlm", "munged": "munge"}
+
+
+def ensure_debian_packages(session: nox.Session, programs=tuple(DEBIAN)) -> None:
+    """Install the Debian packages of ``programs`` where they are missing and we may (as root, with apt)."""
+    wanted = sorted({DEBIAN[program] for program in programs if not shutil.which(program)})
+    if not wanted:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = {"DEBIAN_FRONTEND": "noninteractive"}
         session.run("apt-get", "update", "-q", external=True, env=env)
-        session.run("apt-get", "install", "-y", "-q", "chromium", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-q", *wanted, external=True, env=env)
     else:
-        session.warn("chromium not found: install Debian's `chromium` package, or the browser tests are skipped")
+        session.warn(f"not found: Debian's {', '.join(wanted)}; the tests that need them are skipped")
 
 
 @nox.session(python=PYTHON)
@@ -53,7 +59,7 @@ def reproduce(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The test suite, cheapest tier first (pytest arguments after --)."""
     install_project(session, True, "test")
-    ensure_chromium(session)
+    ensure_debian_packages(session)
     session.run("pytest", *session.posargs)
 
 
@@ -69,7 +75,7 @@ def site(session: nox.Session) -> None:
 def screenshots(session: nox.Session) -> None:
     """Build the site from the committed tables and write every page at 1280 and 390 px into build/screenshots/."""
     install_project(session, False, "test")
-    ensure_chromium(session)
+    ensure_debian_packages(session, ["chromium"])
     session.run("mkdocs", "build", "--strict")
     session.run("python", "-m", "pipeline", "screenshots", "--site", "site", "--out", "build/screenshots")
     session.run("python", "-m", "pipeline", "page-weight", "--site", "site", success_codes=[0, 1])

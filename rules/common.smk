@@ -39,6 +39,19 @@ SELECTED = {
 DATA = config["data_dir"]
 MACHINE = hardware.machine_id()
 THREADS = pipeline_config.threads(config)
+
+
+def whole_machine():
+    """The threads of a job that times something. Run locally, every core Snakemake
+    may use, so no other job starts beside it. Through a cluster executor there is
+    no --cores: the threads the measured process uses, and the workflow profile
+    asks for the node whole (profiles/slurm)."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return THREADS
+
+
 ALL_WORKLOADS = sorted(glob.glob("workloads/*/workload.yaml"))
 #: the publishing code: an edit to it regenerates every table, chart and page (seconds of
 #: work), never a measurement, which depends on the workload and backend files alone

@@ -22,6 +22,6 @@ rule ecosystem:
     log:
         f"logs/ecosystem-{MACHINE}.log",
     # alone on the machine: the import timings must not compete with a cell
-    threads: workflow.cores
+    threads: whole_machine()
     shell:
         "{PY} -m pipeline ecosystem --runs {params.runs} --out {params.out} > {log} 2>&1"

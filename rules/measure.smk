@@ -33,7 +33,7 @@ rule detect:
         out=f"{DATA}/machines/{MACHINE}.json",
     log:
         f"logs/detect-{MACHINE}.log",
-    threads: workflow.cores
+    threads: whole_machine()
     shell:
         "{PY} -m pipeline detect --out {params.out} > {log} 2>&1"
 
@@ -48,7 +48,7 @@ rule timer_check:
         out=f"{DATA}/timer_check/{MACHINE}.json",
     log:
         f"logs/timer-check-{MACHINE}.log",
-    threads: workflow.cores
+    threads: whole_machine()
     shell:
         "{PY} -m pipeline timer-check --out {params.out} > {log} 2>&1"
 
@@ -74,7 +74,7 @@ rule process:
     log:
         "logs/{workload}/{framework}-{mode}-{index}.log",
     priority: process_priority
-    threads: workflow.cores
+    threads: whole_machine()
     wildcard_constraints:
         **SELECTED,
         index=r"\d+",

@@ -99,7 +99,7 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-CI_SKIP = "skipped under CI=true, where every framework, Playwright and Chromium must be installed: "
+CI_SKIP = "skipped under CI=true, where every framework, Playwright, Chromium and Slurm must be installed: "
 
 
 def _fail_skips_in_ci(report) -> None:
