@@ -37,7 +37,8 @@ MARK = "# written by tests/slurm_cluster.py for the test cluster; removed when i
 def missing() -> list[str]:
     """Why the test cluster cannot start here: programs not installed, or a Slurm
     configuration that is not ours."""
-    found = [p for p in ("slurmctld", "slurmd", "sbatch", "squeue", "munged", "runuser") if not shutil.which(p)]
+    found = [p for p in ("slurmctld", "slurmd", "sbatch", "squeue", "munged", "munge", "runuser")
+             if not shutil.which(p)]
     conf = ETC / "slurm.conf"
     if conf.is_file() and not conf.read_text().startswith(MARK):
         found.append(f"{conf} belongs to another Slurm installation")
@@ -108,7 +109,8 @@ class LocalCluster:
     def start(self, timeout_s: float = 90) -> None:
         self.write_config()
         before = {p.pid for p in psutil.process_iter()}
-        if not any(p.info["name"] == "munged" for p in psutil.process_iter(["name"])):
+        # a munged that answers (a process of that name may be a zombie)
+        if subprocess.run(["munge", "-n"], capture_output=True).returncode != 0:
             Path("/run/munge").mkdir(parents=True, exist_ok=True)
             shutil.chown("/run/munge", "munge", "munge")
             self._spawn(["munged"], user="munge")
