@@ -19,17 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.core.config import modes_for  # noqa: E402
 from pipeline.core.frameworks import FRAMEWORKS  # noqa: E402
+from pipeline.core.reference_figures import ACCELERATORS_PATH, MODEL_COSTS_PATH  # noqa: E402
 from pipeline.core.registry import discover  # noqa: E402
 
 WORKLOADS = discover()
-#: what the claims ledger reads beside itself: the peaks and model costs of its physical bounds
-BOUND_TABLES = ("accelerators.yaml", "model_costs.yaml")
-
-
-def copy_ledger(folder: Path, names: tuple[str, ...] = ("claims.yaml",)) -> None:
-    """Copy the named site_data files and the tables the ledger's bounds read into ``folder``."""
-    for name in (*names, *BOUND_TABLES):
-        shutil.copy(ROOT / "site_data" / name, Path(folder) / name)
 CELLS = [
     (w, fw, mode)
     for w, workload in WORKLOADS.items()
@@ -62,6 +55,16 @@ def command_of(proc: psutil.Process) -> str:
         return " ".join(proc.cmdline())[:120]
     except psutil.Error as err:
         return f"pid {proc.pid} ({type(err).__name__})"
+
+
+#: what the claims ledger reads beside itself: the peaks and model costs of its physical bounds
+BOUND_TABLES = (ACCELERATORS_PATH.name, MODEL_COSTS_PATH.name)
+
+
+def copy_ledger(folder: Path, names: tuple[str, ...] = ("claims.yaml",)) -> None:
+    """Copy the named site_data files and the tables the ledger's bounds read into ``folder``."""
+    for name in (*names, *BOUND_TABLES):
+        shutil.copy(ROOT / "site_data" / name, Path(folder) / name)
 
 
 def cell_id(cell) -> str:

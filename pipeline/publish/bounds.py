@@ -21,6 +21,7 @@ verdict within a few percent of it.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from pipeline.core import reference_figures
@@ -33,8 +34,9 @@ BOUND = "peak arithmetic"
 
 def load_references(data_dir: Path) -> dict:
     """The two tables a bound reads, validated."""
-    return {"accelerators": reference_figures.load_accelerators(Path(data_dir) / "accelerators.yaml"),
-            "models": reference_figures.load_model_costs(Path(data_dir) / "model_costs.yaml")}
+    folder = Path(data_dir)
+    return {"accelerators": reference_figures.load_accelerators(folder / reference_figures.ACCELERATORS_PATH.name),
+            "models": reference_figures.load_model_costs(folder / reference_figures.MODEL_COSTS_PATH.name)}
 
 
 def check(bound: dict, references: dict) -> list[str]:
@@ -65,6 +67,16 @@ def share_words(share: float, of: str = "peak") -> str:
     return f"{share:.0%} of {of}" if share <= 2 else f"{share:.1f} times {of}"
 
 
+def share_range(low: float, high: float) -> str:
+    """The shares of peak at a claim's two ends: "37% to 110% of peak", "8.2 times the
+    peak to 11.9 times the peak", or one share where the claim gives one figure."""
+    if math.isclose(low, high):
+        return share_words(low)
+    if high <= 2:
+        return f"{low:.0%} to {share_words(high)}"
+    return f"{share_words(low)} to {share_words(high)}"
+
+
 def judge(claim: dict, references: dict) -> dict:
     """One verdicts.csv row: side a is the arithmetic the claim needs at its low end,
     side b the chip's peak; ``ratio`` is the share of peak at the low end and
@@ -89,8 +101,9 @@ def judge(claim: dict, references: dict) -> dict:
     need_low, need_high = low * per_sample, high * per_sample
     share_low, share_high = need_low / peak, need_high / peak
     claimed = f"{low:,.0f}" + (f" to {high:,.0f}" if high != low else "")
-    reason = (f"{'At the claim' + chr(39) + 's low end, ' if high != low else ''}{low:,.0f} samples/s × "
-              f"{sample_words} = {rate_words(need_low)}: {share_words(share_low, peak_words)}")
+    opening = "At the claim's low end, " if high != low else ""
+    reason = (f"{opening}{low:,.0f} samples/s × {sample_words} = {rate_words(need_low)}: "
+              f"{share_words(share_low, peak_words)}")
     if high != low:
         reason += (f". The high end, {high:,.0f} samples/s, needs {rate_words(need_high)}: "
                    f"{share_words(share_high, 'that peak')}")

@@ -19,7 +19,7 @@ from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import claims as claims_mod
 from pipeline.publish import guide
-from pipeline.publish.bounds import BOUND, rate_words, share_words
+from pipeline.publish.bounds import BOUND, rate_words, share_range
 from pipeline.publish.escaping import json_for_script, md, md_link
 from pipeline.publish.formats import fmt_value
 from pipeline.publish.verdicts import AWAITING, FAILS, HOLDS, IMPOSSIBLE, POSSIBLE, UNMEASURABLE
@@ -112,9 +112,7 @@ def bounds_context(doc: dict, by_claim: dict, references: dict) -> dict:
             raise ValueError(f"verdicts.csv: no row for the bound claim {claim['id']}; "
                              f"run `python -m pipeline verdicts`")
         v = group.iloc[0].to_dict()
-        low, high = v["ratio_low"], v["ratio_high"]
-        share = (f"{low:.0%} to {share_words(high)}" if high <= 2 and not math.isclose(low, high)
-                 else share_words(low) + (f" to {share_words(high)}" if not math.isclose(low, high) else ""))
+        share = share_range(v["ratio_low"], v["ratio_high"])
         badge = v["verdict"] if v["verdict"] == IMPOSSIBLE else f"possible at {share}"
         shown.append({"id": claim["id"], "claim": claim["claim"], "source": claim["source"],
                       "note": claim["bound"].get("note"), "verdict": v["verdict"], "badge": badge,
