@@ -332,11 +332,14 @@ def cmd_guide(ns) -> int:
 
 
 def cmd_ergonomics(ns) -> int:
-    """Lines of code and distinct framework APIs per workload and framework (a table)."""
-    from pipeline.publish import ergonomics
+    """Lines of code and distinct framework APIs per workload and framework, and the lines
+    that change from a single-device implementation to its data-parallel one (tables)."""
+    from pipeline.publish import ergonomics, scale_out
 
     table = ergonomics.write(Path(ns.out)) if ns.out else ergonomics.table()
     print(table.drop(columns=["apis"]).to_string(index=False))
+    changes = scale_out.write(Path(ns.out).with_name("scale_out.json")) if ns.out else scale_out.table()
+    print(changes.drop(columns=["diff", "single_file", "file"]).to_string(index=False))
     return 0
 
 
@@ -500,7 +503,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="site_data/tables/guide.json")
 
     sp = sub.add_parser("ergonomics", help=cmd_ergonomics.__doc__)
-    sp.add_argument("--out", default=None, help="also write the table as CSV")
+    sp.add_argument("--out", default=None, help="also write the table as CSV, and scale_out.json beside it")
 
     sp = sub.add_parser("page-weight", help=cmd_page_weight.__doc__)
     sp.add_argument("--site", default="site")

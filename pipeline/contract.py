@@ -32,6 +32,16 @@ Two kinds of workload, chosen by ``task`` in ``workload.yaml``:
     calls, and checks the first output against ``problem.reference`` (NumPy) and,
     in the tests, against the other frameworks.
 
+*data-parallel* (a training workload with ``single_device: <workload>`` and a
+``replicas: N`` size in every profile)
+    trains the single-device workload's model over N devices natively in each
+    framework; ``problem.hyper["replicas"]`` says how many. On a CPU the worker
+    emulates the devices before the framework starts (``knobs.emulate_devices``:
+    JAX's host device count, TensorFlow's logical CPU devices; torch starts a process
+    per rank itself). The equivalence tier holds each framework to the single-device
+    implementation's trajectory on the same global batches, and the ergonomics table
+    counts the lines that differ between the two files.
+
 Arrays reach an implementation already placed on the device, so host-to-device
 copies never fall inside a timed region. Weights travel between frameworks as
 NumPy arrays in one canonical layout (dense kernels ``(in, out)``, convolution
@@ -57,6 +67,8 @@ IMPL_FILES = {
 NEUTRAL_FILE = "workload.py"
 DECLARATION_FILE = "workload.yaml"
 TRAINING = "training"
+#: The ``size`` key of a data-parallel workload: how many devices it trains over.
+REPLICAS = "replicas"
 PRECISIONS = ("fp32", "bf16")
 #: Sizes a workload declares in ``workload.yaml``: ``smoke`` (seconds per cell, the
 #: tests), ``default`` (the main job on a 2-core CPU), ``full`` (long GPU runs) and

@@ -98,6 +98,15 @@ def probe(tmp_path_factory):
     return run
 
 
+def supported(out: dict, who: str) -> bool:
+    """False for a cell whose ``build`` refused its mode (NotImplementedError, recorded as
+    unsupported by the harness too), after checking that it said why."""
+    if "unsupported" not in out:
+        return True
+    assert str(out["unsupported"]).strip(), f"{who}: unsupported without a reason"
+    return False
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

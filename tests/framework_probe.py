@@ -7,7 +7,9 @@ Training workloads: records the logits of the untrained model (shared initial
 weights), trains ``equivalence_steps`` steps (at least two) on the shared batches,
 records every loss, the final logits, ``weights()`` before and after the steps and,
 where the model can ``save`` and ``restore``, how far a restored fresh model's
-logits are from the trained one's.
+logits are from the trained one's. A mode ``build`` refuses with NotImplementedError
+is saved as ``unsupported`` with the reason. A data-parallel workload's probe also trains its
+single-device version the same steps (``single:losses``, ``single:trained:<name>``).
 
 Operations workloads: calls every case once and records its output
 (``out:<case>``) or why it is unsupported (``unsupported:<case>``).
@@ -32,7 +34,10 @@ from pipeline.measure import knobs  # noqa: E402
 
 
 def probe_training(workload, problem, impl, backend, mode, dev) -> dict:
-    model = impl.build(problem, mode, dev)
+    try:
+        model = impl.build(problem, mode, dev)
+    except NotImplementedError as err:  # recorded as unsupported by the harness too
+        return {"unsupported": np.array(str(err))}
     loaded = model.weights()
     x_eval = backend.put(problem.eval_x[:64], dev)
     logits0 = backend.to_numpy(model.predict(x_eval))
@@ -87,10 +92,14 @@ def main(workload_name: str, framework: str, mode: str, out: str, precision: str
 
     fw = get(framework)
     os.environ.update(fw.mode_env.get(mode, {}))
-    backend = fw.backend()
-    backend.configure(1, 0)
     # a path names a workload folder elsewhere (a test's deliberately wrong copy)
     workload = load_workload(Path(workload_name) if "/" in workload_name else WORKLOADS_DIR / workload_name)
+    replicas = workload.replicas("smoke")
+    knobs.emulate_devices(replicas)  # as the worker does, before the framework starts
+    backend = fw.backend()
+    if replicas > 1 and hasattr(backend, "emulate_devices"):
+        backend.emulate_devices(replicas)
+    backend.configure(1, 0)
     problem = workload.make_problem(0, **workload.profile("smoke")["size"])
     if precision != "fp32":
         problem = dataclasses.replace(problem, hyper={**problem.hyper, "precision": precision})
@@ -99,6 +108,11 @@ def main(workload_name: str, framework: str, mode: str, out: str, precision: str
     impl = workload.implementation(framework)
     if workload.is_training:
         arrays = probe_training(workload, problem, impl, backend, mode, dev)
+        if workload.single_device and "unsupported" not in arrays:
+            # the single-device version on the same global batches: the trajectory to follow
+            single = workload.used()[workload.single_device].implementation(framework)
+            reference = probe_training(workload, problem, single, backend, mode, dev)
+            arrays.update({f"single:{k}": v for k, v in reference.items() if k == "losses" or k.startswith("trained:")})
     else:
         arrays = probe_operations(problem, impl, backend, mode, dev)
     np.savez(out, **arrays)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CELLS, OPERATION_CELLS, ROOT, TRAINING_CELLS, WORKLOADS, cell_id
+from conftest import CELLS, OPERATION_CELLS, ROOT, TRAINING_CELLS, WORKLOADS, cell_id, supported
 
 from pipeline.core import equivalence
 from pipeline.core.registry import WORKLOADS_DIR, load_workload
@@ -32,6 +32,8 @@ def test_same_logits_from_same_weights(probe, cell):
     workload = cell[0]
     tol = WORKLOADS[workload].tolerance
     ref, out = probe(workload, *REFERENCE), probe(*cell)
+    if not supported(out, f"{workload}: {'/'.join(cell[1:])}"):
+        return
     diff = float(np.max(np.abs(ref["logits0"] - out["logits0"])))
     assert diff <= tol["logits_atol"], (
         f"{workload}: {'/'.join(cell[1:])} logits differ from {'/'.join(REFERENCE)} by {diff:.3g} "
@@ -44,6 +46,8 @@ def test_same_losses_after_identical_steps(probe, cell):
     workload = cell[0]
     tol = WORKLOADS[workload].tolerance
     ref, out = probe(workload, *REFERENCE), probe(*cell)
+    if not supported(out, f"{workload}: {'/'.join(cell[1:])}"):
+        return
     rel = np.abs(ref["losses"] - out["losses"]) / np.abs(ref["losses"])
     assert float(rel.max()) <= tol["loss_rtol"], (
         f"{workload}: {'/'.join(cell[1:])} losses {out['losses']} differ from {'/'.join(REFERENCE)} "
@@ -51,19 +55,45 @@ def test_same_losses_after_identical_steps(probe, cell):
     )
 
 
-def trained_alike(workload: str, ref: dict, out: dict, who: str) -> list[str]:
-    """Every parameter after the steps, by name, against the reference's."""
+def trained_alike(workload: str, ref: dict, out: dict, who: str, rtol: float | None = None) -> list[str]:
+    """Every parameter after the steps, by name, against the reference's (within the
+    workload's ``weights_rtol`` unless ``rtol`` is given)."""
     w = WORKLOADS[workload] if isinstance(workload, str) else workload
     initial = w.make_problem(0, **w.profile("smoke")["size"]).init_weights
     trained = lambda arrays: {k[len("trained:"):]: v for k, v in arrays.items() if k.startswith("trained:")}  # noqa: E731
-    return equivalence.weight_findings(initial, trained(ref), trained(out), w.tolerance["weights_rtol"], who)
+    return equivalence.weight_findings(initial, trained(ref), trained(out), rtol or w.tolerance["weights_rtol"], who)
 
 
 @pytest.mark.parametrize("cell", TRAINING, ids=cell_id)
 def test_same_weights_after_identical_steps(probe, cell):
     workload = cell[0]
     ref, out = probe(workload, *REFERENCE), probe(*cell)
+    if not supported(out, f"{workload}: {'/'.join(cell[1:])}"):
+        return
     findings = trained_alike(workload, ref, out, f"{workload}: {'/'.join(cell[1:])} against {'/'.join(REFERENCE)}")
+    assert not findings, "\n".join(findings)
+
+
+REPLICATED = [c for c in TRAINING_CELLS if WORKLOADS[c[0]].single_device]
+
+
+@pytest.mark.parametrize("cell", REPLICATED, ids=cell_id)
+def test_replicas_follow_the_single_device_trajectory(probe, cell):
+    """A data-parallel cell's N replicas, against its single-device version in the same
+    framework and mode on the same global batches: every loss and every trained weight."""
+    workload, who = cell[0], f"{cell[0]}: {'/'.join(cell[1:])}"
+    w = WORKLOADS[workload]
+    out = probe(*cell)
+    if not supported(out, who):
+        return
+    rtol = w.tolerance["replicas_rtol"]
+    single = {k[len("single:"):]: v for k, v in out.items() if k.startswith("single:")}
+    rel = np.abs(out["losses"] - single["losses"]) / np.abs(single["losses"])
+    assert float(rel.max()) <= rtol, (
+        f"{who}: {w.replicas('smoke')} replicas' losses {out['losses']} differ from {w.single_device}'s single-device "
+        f"{single['losses']} by up to {rel.max():.3g} (tolerance {rtol:g})")
+    findings = trained_alike(workload, single, out, f"{who}: {w.replicas('smoke')} replicas against "
+                                                    f"{w.single_device} on one device", rtol)
     assert not findings, "\n".join(findings)
 
 
@@ -122,3 +152,32 @@ def test_a_model_that_drops_a_bias_is_named(tmp_path):
         out[framework] = dict(np.load(path))
     findings = trained_alike(load_workload(folder), out["torch"], out["jax"], "dropped_bias: jax/jit")
     assert findings and "'b1' never moved" in findings[0], findings
+
+
+def unsynchronised_replicas(tmp_path: Path) -> Path:
+    """data_parallel whose PyTorch ranks never average their gradients: rank 0 steps on
+    its own shard alone, the mistake of training the bare module instead of the
+    DistributedDataParallel wrapper."""
+    for name in ("mlp_digits", "data_parallel"):
+        shutil.copytree(WORKLOADS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    impl = tmp_path / "data_parallel" / "torch_impl.py"
+    old = "return nn.functional.cross_entropy(self.ddp(x), y)"
+    assert old in impl.read_text()
+    impl.write_text(impl.read_text().replace(old, "return nn.functional.cross_entropy(self.net(x), y)"))
+    return tmp_path / "data_parallel"
+
+
+def test_replicas_that_never_average_their_gradients_are_caught(tmp_path):
+    pytest.importorskip("torch")
+    path = tmp_path / "torch.npz"
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "framework_probe.py"),
+                           str(unsynchronised_replicas(tmp_path)), "torch", "eager", str(path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = dict(np.load(path))
+    single = {k[len("single:"):]: v for k, v in out.items() if k.startswith("single:")}
+    rel = np.abs(out["losses"] - single["losses"]) / np.abs(single["losses"])
+    # the first loss comes before any update and agrees; the later ones drift apart
+    assert rel[0] <= 1e-6 and rel[1:].max() > WORKLOADS["data_parallel"].tolerance["replicas_rtol"], rel
+    findings = trained_alike("data_parallel", single, out, "unsynchronised", 1e-5)
+    assert findings and all("trained differently" in f for f in findings), findings

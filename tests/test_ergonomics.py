@@ -12,7 +12,7 @@ import pytest
 from pipeline.contract import IMPL_FILES
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
-from pipeline.publish import ergonomics, escaping
+from pipeline.publish import ergonomics, escaping, scale_out
 from pipeline.publish.concepts import CONCEPTS, SymbolNotFound, context, locate
 from pipeline.publish.ergonomics import count_lines, framework_apis, measure_file
 
@@ -330,8 +330,12 @@ def frame():
 
 
 def test_table_covers_every_implemented_workload_and_framework(frame):
+    """Except data-parallel workloads: their files are counted against their single-device
+    version (tests/test_scale_out.py)."""
     workloads = discover()
-    expected = {(w, f) for w, workload in workloads.items() for f in workload.frameworks}
+    expected = {(w, f) for w, workload in workloads.items() for f in workload.frameworks
+                if not workload.single_device}
+    assert any(w.single_device for w in workloads.values())
     assert set(zip(frame["workload"], frame["framework"], strict=True)) == expected
     assert len(frame) == len(expected)
     assert list(frame.columns) == ergonomics.COLUMNS
@@ -365,7 +369,8 @@ def _env() -> jinja2.Environment:
 
 def test_ergonomics_page_renders(frame):
     ctx = ergonomics.page_context(frame)
-    text = _env().get_template("ergonomics.md.j2").render(**ctx)
+    changes = scale_out.page_context(scale_out.table())
+    text = _env().get_template("ergonomics.md.j2").render(**ctx, scale_out=changes)
     assert text.split("\n", 1)[1].startswith("# Ergonomics\n")  # after the generated-page banner
     assert "methods called on objects" in text and "not a verdict" in text
     assert "## MLP on handwritten digits" in text
@@ -377,6 +382,10 @@ def test_ergonomics_page_renders(frame):
     torch_summary = next(s for s in ctx["summary"] if s["framework"] == "torch")
     assert torch_summary["median_lines"] == float(frame[frame["framework"] == "torch"]["lines"].median())
     assert f"| PyTorch | {torch_summary['workloads']} | {torch_summary['median_lines']:g} |" in text
+    # from one device to many: one row and one diff per framework of the data-parallel workload
+    jax = next(r for r in changes[0]["rows"] if r["framework"] == "jax")
+    assert f"| JAX/Flax | {jax['single_lines']} | {jax['added']} | {jax['removed']} |" in text
+    assert text.count('<details class="note scale-out">') == len(changes[0]["rows"])
 
 
 def test_concepts_page_renders_tabs_with_indented_snippets():

@@ -182,3 +182,48 @@ def test_a_quiet_process_records_what_else_ran_and_its_canary(tmp_path):
     assert 0 <= busy["apparatus_cores"] < 1
     for reading in ("before", "after"):
         assert process["canary"][reading]["blas_s"] > 0 and process["canary"][reading]["python_s"] > 0
+
+
+def _ranks() -> list[psutil.Process]:
+    """Rank processes of the data_parallel workload's PyTorch file still alive."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if any("data_parallel/torch_impl.py" in part for part in proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+def test_data_parallel_ranks_end_with_their_cell(tmp_path):
+    """PyTorch's ranks above 0 are processes of their own: they stop when the cell ends,
+    and when its measured process is killed from outside they stop too, instead of
+    waiting in a collective for a rank 0 that is gone."""
+    import signal
+
+    workload = load_workload(Path(__file__).parent.parent / "workloads" / "data_parallel")
+    result = run_cell(workload, "torch", "eager", "smoke", tmp_path / "ok.json", threads=1, timeout_s=600,
+                      reruns=0)
+    # finished either way: contended only says the machine was busy meanwhile
+    assert result["status"] in ("ok", "contended"), result["reason"]
+    assert not _ranks(), f"ranks left after a finished cell: {[p.cmdline() for p in _ranks()]}"
+
+    harness = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", "--workload", "data_parallel", "--framework", "torch",
+         "--mode", "eager", "--profile", "smoke", "--device", "cpu", "--threads", "1", "--timeout", "600",
+         "--out", str(tmp_path / "killed.json")],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        worker = worker_under(psutil.Process(harness.pid))
+        deadline = time.monotonic() + 120
+        while not _ranks() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        ranks = _ranks()
+        assert ranks, "rank 1 never started"
+        worker.send_signal(signal.SIGKILL)
+        for rank in ranks:
+            assert _gone(rank, 30), f"rank {rank.pid} outlived its killed rank 0"
+        harness.wait(timeout=60)
+        recorded = json.loads((tmp_path / "killed.json").read_text())
+        assert recorded["status"] == "killed", recorded["reason"]
+    finally:
+        if harness.poll() is None:
+            harness.kill()

@@ -271,3 +271,44 @@ def test_a_looser_tolerance_needs_its_reason(workload_copy):
     assert "mlp_copy/workload.yaml: field tolerance.loss_rtol: 0.0001 is looser than the default" in problems[0]
     edit_yaml(workload_copy, lambda s: s["tolerance"].update(reason="Adam amplifies float32 rounding here"))
     assert check_deeply(load_workload(workload_copy)) == []
+
+
+@pytest.fixture
+def data_parallel_copy(tmp_path) -> Path:
+    """data_parallel and the mlp_digits it uses, side by side in a folder of their own."""
+    for name in ("mlp_digits", "data_parallel"):
+        shutil.copytree(WORKLOADS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "data_parallel"
+
+
+def test_replicas_without_a_single_device_version_are_refused(workload_copy):
+    edit_yaml(workload_copy, lambda s: s["profiles"]["default"]["size"].update(replicas=2))
+    with pytest.raises(WorkloadError, match=r"mlp_copy/workload.yaml: field profiles.default.size.replicas: only a "
+                                            r"workload that names its single_device version"):
+        load_workload(workload_copy)
+
+
+def test_a_single_device_version_it_does_not_use_is_refused(data_parallel_copy):
+    edit_yaml(data_parallel_copy, lambda s: s.update(uses=[]))
+    with pytest.raises(WorkloadError, match=r"data_parallel/workload.yaml: field single_device: 'mlp_digits' is not "
+                                            r"among the workloads it uses"):
+        load_workload(data_parallel_copy)
+
+
+@pytest.mark.parametrize("replicas", [0, "two", None])
+def test_every_profile_of_a_data_parallel_workload_says_how_many_replicas(data_parallel_copy, replicas):
+    edit_yaml(data_parallel_copy, lambda s: s["profiles"]["full"]["size"].update(replicas=replicas))
+    with pytest.raises(WorkloadError, match=r"field profiles.full.size.replicas: a data-parallel workload needs"):
+        load_workload(data_parallel_copy)
+
+
+def test_a_data_parallel_workload_reads_its_replicas_per_profile(data_parallel_copy):
+    workload = load_workload(data_parallel_copy)
+    assert workload.single_device == "mlp_digits"
+    assert workload.replicas("smoke") == 2 and load_workload(GOOD).replicas("smoke") == 1
+    problem = workload.make_problem(0, **workload.profile("smoke")["size"])
+    reference = load_workload(GOOD).make_problem(0, **load_workload(GOOD).profile("smoke")["size"])
+    # the same data and weights as its single-device version: only the split differs
+    assert problem.hyper["replicas"] == 2 and problem.batch_size == reference.batch_size
+    for name, value in reference.init_weights.items():
+        assert (problem.init_weights[name] == value).all(), name

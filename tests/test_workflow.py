@@ -144,7 +144,10 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     assert sorted(f"{p.parent.name}/{p.stem}" for p in mine) == sorted(
         f"{c.workload}/{c.framework}-{c.mode}@smoke" for c in smoke_cells())
     stored = {f"{p.parent.name}/{p.stem}": json.loads(p.read_text()) for p in mine}
-    assert {r["status"] for r in stored.values()} == {"ok"}, {k: r["reason"] for k, r in stored.items()}
+    # ok, or a mode the implementation refuses with its reason (Keras' distribution API off JAX)
+    assert not {k: r["reason"] for k, r in stored.items()
+                if r["status"] != "ok" and not (r["status"] == "unsupported" and r["reason"])}
+    assert sum(r["status"] == "ok" for r in stored.values()) > len(stored) * 0.9
     assert all(len(r["processes"]) == SMOKE_PROCESSES for r in stored.values())
     # Snakemake followed the planned order: a round at a time, and the cells a claim
     # compares one to one ran back to back (pipeline/core/schedule.py)

@@ -17,7 +17,7 @@ from types import ModuleType
 import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
-from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, TRAINING, Problem, Used
+from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, REPLICAS, TRAINING, Problem, Used
 from pipeline.core import equivalence, figures, validation
 from pipeline.core.frameworks import FRAMEWORKS
 
@@ -73,6 +73,15 @@ class Workload:
         used = [self.folder.parent / name / f for name in self.spec.get("uses", [])
                 for f in (NEUTRAL_FILE, IMPL_FILES[framework])]
         return own + used
+
+    def replicas(self, profile: str) -> int:
+        """Devices a data-parallel workload trains over at ``profile``'s size; 1 for every other."""
+        return int(self.profile(profile)["size"].get(REPLICAS, 1))
+
+    @property
+    def single_device(self) -> str | None:
+        """The workload whose implementations are this one's single-device versions."""
+        return self.spec.get("single_device")
 
     def used(self) -> dict[str, Used]:
         """The workloads this one ``uses``, as the contract hands them over."""
@@ -144,7 +153,29 @@ def load_workload(folder: Path) -> Workload:
     for name in spec.get("uses", []):
         if not (folder.parent / name / DECLARATION_FILE).is_file():
             raise WorkloadError(f"{decl}: field uses: no workload folder named {name!r} beside {folder.name}")
+    _check_replicas(spec, decl)
     return Workload(name=folder.name, folder=folder, spec=spec)
+
+
+def _check_replicas(spec: dict, decl: Path) -> None:
+    """A data-parallel workload names its single-device version among the workloads it
+    uses, and every profile says how many replicas; nothing else declares replicas."""
+    single = spec.get("single_device")
+    sizes = {profile: body["size"] for profile, body in spec["profiles"].items()}
+    if single is None:
+        declared = next((p for p, size in sizes.items() if REPLICAS in size), None)
+        if declared:
+            raise WorkloadError(f"{decl}: field profiles.{declared}.size.{REPLICAS}: only a workload that "
+                                f"names its single_device version trains over replicas")
+        return
+    if single not in spec.get("uses", []):
+        raise WorkloadError(f"{decl}: field single_device: {single!r} is not among the workloads it uses")
+    if spec["task"] != TRAINING:
+        raise WorkloadError(f"{decl}: field single_device: only a training workload has one")
+    for profile, size in sizes.items():
+        if not isinstance(size.get(REPLICAS), int) or isinstance(size.get(REPLICAS), bool) or size[REPLICAS] < 1:
+            raise WorkloadError(f"{decl}: field profiles.{profile}.size.{REPLICAS}: a data-parallel workload "
+                                f"needs a whole number of replicas, at least 1, in every profile")
 
 
 def _only_the_contract(path: Path, tree: ast.Module) -> None:

@@ -58,3 +58,17 @@ def apply(threads: int, compile_cache: str | None = None) -> dict:
                                   else "cold: shared folder, empty at start") if compile_cache
                                  else "fresh empty folder per process")
     return {"threads": threads, "cpu_affinity": cpus, "env": recorded, "warm_cache": warm}
+
+
+def emulate_devices(replicas: int) -> dict:
+    """Before the framework is imported: ``replicas`` CPU devices for a data-parallel
+    workload where JAX reads the count (its host platform's device count, a flag read
+    once, when its CPU backend starts). TensorFlow's logical devices are set by its
+    backend right after import (``emulate_devices`` there); torch starts one process
+    per rank itself. They only matter where the process runs on the CPU."""
+    if replicas <= 1:
+        return {}
+    flag = f"--xla_force_host_platform_device_count={replicas}"
+    os.environ["XLA_FLAGS"] = " ".join(
+        [f for f in os.environ.get("XLA_FLAGS", "").split() if "host_platform_device_count" not in f] + [flag])
+    return {"XLA_FLAGS": os.environ["XLA_FLAGS"], "emulated_cpu_devices": str(replicas)}

@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline.contract import REPLICAS
 from pipeline.measure import canary, hardware, interference, knobs
 
 
@@ -28,12 +29,18 @@ def measure(args: dict) -> dict:
     os.environ.update(fw.mode_env.get(args["mode"], {}))
     applied["env"].update(fw.mode_env.get(args["mode"], {}))
     from pipeline.core.registry import load_workload
+
+    workload = load_workload(Path(args["workload_dir"]))
+    size = {**workload.profile(args["profile"])["size"], **(args.get("options") or {})}
+    # a data-parallel workload's emulated devices exist only if made before the framework starts
+    replicas = int(size.get(REPLICAS, 1))
+    applied["env"].update(knobs.emulate_devices(replicas))
     from pipeline.measure.protocols import Session, operations, training
 
     backend = fw.backend()
+    if replicas > 1 and hasattr(backend, "emulate_devices"):
+        backend.emulate_devices(replicas)
     applied["framework"] = backend.configure(args["threads"], args["seed"])
-    workload = load_workload(Path(args["workload_dir"]))
-    size = {**workload.profile(args["profile"])["size"], **(args.get("options") or {})}
     problem = workload.make_problem(args["seed"], **size)
 
     kind = args["device"]

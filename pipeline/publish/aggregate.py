@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.core import quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish import scale_out
 from pipeline.publish.compare import compiled_note
 
 SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable", "unstable_part",
@@ -432,6 +433,7 @@ def read_tables(tables_dir: Path) -> dict:
     tables = {name: _read(tables_dir / f"{name}.csv")
               for name in ("cells", "samples", "cases", "ceilings", "facts", "comparisons", "break_even",
                            "ergonomics")}
+    tables["scale_out"] = scale_out.load(tables_dir / "scale_out.json")
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
     for name in ("machines", "timer_checks", "guide", "reproduction"):
         path = tables_dir / f"{name}.json"

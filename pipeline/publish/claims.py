@@ -21,6 +21,7 @@ from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.core import catalogue, validation
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish.scale_out import MEASURES as SCALE_OUT
 
 CLAIMS_FILE = REPO_ROOT / "site_data" / "claims.yaml"
 SCHEMA_PATH = SCHEMAS / "claims.schema.json"
@@ -29,6 +30,8 @@ HOLDS, FAILS, UNMEASURABLE = "holds", "does not hold", "not measurable"
 AWAITING = "awaiting public data"
 #: snapshot figures are not tied to a machine
 PUBLIC = "public sources"
+#: counts read from the implementation files are the same on every machine (pipeline/publish/scale_out.py)
+SOURCE_FILES = "source files"
 #: a throughput on hardware we lack, held against the chip's published peak (pipeline/publish/bounds.py)
 IMPOSSIBLE, POSSIBLE = "physically impossible", "physically possible"
 
@@ -126,6 +129,8 @@ def check_predicate(pred: dict, workloads: dict) -> list[str]:
     if low is not None and high is not None and low > high:
         problems.append(f"at_most: {high:g} is below at_least {low:g}, so no measurement can satisfy it")
     sides = [("a", pred["a"])] + ([("b", pred["b"])] if "b" in pred else [])
+    if "scale_out" in pred:
+        return problems + _check_scale_out(pred, sides, workloads)
     if "ecosystem" in pred:
         if pred["ecosystem"] not in FIGURES:
             return [f"ecosystem: unknown figure {pred['ecosystem']!r}; known: {', '.join(FIGURES)}"]
@@ -174,6 +179,27 @@ def check_predicate(pred: dict, workloads: dict) -> list[str]:
     return problems
 
 
+def _check_scale_out(pred: dict, sides: list, workloads: dict) -> list[str]:
+    workload = workloads.get(pred["scale_out"])
+    if workload is None:
+        return [f"scale_out: no workload named {pred['scale_out']!r}; known: {', '.join(sorted(workloads))}"]
+    single = workloads.get(workload.single_device) if workload.single_device else None
+    if single is None:
+        return [f"scale_out: {workload.name} names no single_device version to count the changes from"]
+    problems = []
+    for name, items in sides:
+        for framework, mode in parse_cells(items):
+            fw = FRAMEWORKS.get(framework)
+            if fw is None:
+                problems.append(f"{name}: unknown framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
+            elif mode:
+                problems.append(f"{name}: a count from the files is per framework, not per mode ({framework}:{mode})")
+            elif not (workload.implements(framework) and single.implements(framework)):
+                problems.append(f"{name}: {workload.name} and {single.name} do not both have a {fw.label} "
+                                f"implementation")
+    return problems
+
+
 def known_cases(workload, wanted: str | None = None) -> set[str]:
     """Case names the workload's NumPy problem declares; the full profile (slow to
     build for big matrices) is consulted only when a name is not found in the others."""
@@ -196,6 +222,8 @@ def _cases(folder: Path, profiles: tuple[str, ...]) -> set[str]:
 
 
 def direction(pred: dict, metric: str | None = None) -> str | None:
+    if "scale_out" in pred:
+        return SCALE_OUT[pred["measure"]][1]
     if "ecosystem" in pred:
         return FIGURES[pred["ecosystem"]].better
     metric = metric or pred["metric"]
@@ -222,7 +250,9 @@ def describe(pred: dict) -> str:
     """The predicate in words, for the page: what is compared with what, and the bar."""
     bounds = " and ".join(f"{'≥' if k == 'at_least' else '≤'} {pred[k]:g}" for k in ("at_least", "at_most")
                           if k in pred)
-    if "ecosystem" in pred:
+    if "scale_out" in pred:
+        a_what = b_what = f"{pred['scale_out']}: {SCALE_OUT[pred['measure']][0]}"
+    elif "ecosystem" in pred:
         figure = FIGURES[pred["ecosystem"]]
         what = f"{figure.title}"
         a_what = b_what = what

@@ -30,6 +30,9 @@ Which import roots belong to a framework is :data:`ROOTS`. A Keras 3 implementat
 may import its backend's framework too (``import torch`` next to ``import keras``);
 those names count, labelled by their own root.
 
+A data-parallel workload (one with a ``single_device`` version) is left out: its files
+are counted against that version's by :mod:`pipeline.publish.scale_out`.
+
 A count is a proxy for how much one must write and know, not a verdict on a framework.
 """
 
@@ -81,17 +84,27 @@ def _docstring_spans(tree: ast.Module) -> list[tuple[tuple[int, int], tuple[int,
     return spans
 
 
-def count_lines(source: str) -> int:
-    """Logical source lines of ``source`` (see the module docstring)."""
+def code_lines(source: str) -> dict[int, str]:
+    """The logical source lines of ``source`` (see the module docstring), by line number,
+    each as written with its trailing comment removed."""
     spans = _docstring_spans(ast.parse(source))
+    physical = source.splitlines()
     lines: set[int] = set()
+    comments: dict[int, int] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.start[1]
         if tok.type in _NOT_CODE:
             continue
         if tok.type == tokenize.STRING and any(a <= tok.start and tok.end <= b for a, b in spans):
             continue
         lines.update(range(tok.start[0], tok.end[0] + 1))
-    return len(lines)
+    return {n: physical[n - 1][:comments.get(n)].rstrip() for n in sorted(lines)}
+
+
+def count_lines(source: str) -> int:
+    """Logical source lines of ``source`` (see the module docstring)."""
+    return len(code_lines(source))
 
 
 # ---------------------------------------------------------------- APIs
@@ -304,6 +317,10 @@ def table(workloads: dict | None = None) -> pd.DataFrame:
         workloads = discover()
     rows = []
     for name, workload in workloads.items():
+        if workload.single_device:
+            # its files are the single-device version's plus the changes, which
+            # pipeline/publish/scale_out.py counts; here they would count that model twice
+            continue
         neutral = count_lines((workload.folder / NEUTRAL_FILE).read_text())
         for framework in workload.frameworks:
             path = workload.impl_path(framework)

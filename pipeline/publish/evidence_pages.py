@@ -30,6 +30,8 @@ BADGES = {HOLDS: "verdict-holds", FAILS: "verdict-fails", UNMEASURABLE: "verdict
 
 
 def _metric_name(pred: dict, side: str) -> str:
+    if "scale_out" in pred:
+        return pred["measure"]
     if "ecosystem" in pred:
         return pred["ecosystem"]
     return pred.get("b_metric", pred["metric"]) if side == "b" else pred["metric"]
@@ -97,7 +99,7 @@ def claims_context(doc: dict, verdicts: pd.DataFrame, references: dict | None = 
                   bounds=len(bound["claims"]),
                   impossible=sum(c["verdict"] == IMPOSSIBLE for c in bound["claims"]))
     machines = sorted({m for m in verdicts.get("machine_id", []) if isinstance(m, str)}
-                      - {claims_mod.PUBLIC, BOUND})
+                      - {claims_mod.PUBLIC, claims_mod.SOURCE_FILES, BOUND})
     return {"sources": sources, "needs": needs, "unmeasurable": unmeasurable, "counts": counts, "bounds": bound,
             "machines": machines, "read_dates": ", ".join(sorted({s["read"] for s in doc["sources"]}))}
 
@@ -265,7 +267,7 @@ def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> 
     """Render every evidence page through ``emit(rel, template, **context)``; returns
     the claims tally, which the home page shows too."""
     from pipeline import REPO_ROOT
-    from pipeline.publish import bounds, concepts, ergonomics, faq, notebook
+    from pipeline.publish import bounds, concepts, ergonomics, faq, notebook, scale_out
     from pipeline.publish.verdicts import load_ecosystem
 
     data_dir = Path(data_dir)
@@ -280,7 +282,8 @@ def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> 
     claims = claims_context(doc, verdicts, references)
     emit("claims.md", "claims.md.j2", **claims)
     emit("ecosystem.md", "ecosystem.md.j2", **ecosystem_context(ecosystem))
-    emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(tables["ergonomics"]))
+    emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(tables["ergonomics"]),
+         scale_out=scale_out.page_context(tables["scale_out"]))
     scenarios = guide.load(data_dir / "scenarios.yaml", sources={s["id"] for s in doc["sources"]},
                            claim_ids={c["id"] for c in doc["claims"]})
     # the guide rule's scores; pages score nothing themselves

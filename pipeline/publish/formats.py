@@ -6,6 +6,7 @@ import math
 
 from pipeline.core import catalogue
 from pipeline.core.ecosystem import FIGURES
+from pipeline.publish.scale_out import MEASURES as SCALE_OUT
 
 
 def fmt(value, digits: int = 0) -> str:
@@ -51,7 +52,7 @@ def fmt_value(name: str, value, unit: str = "") -> str:
     if isinstance(value, str):
         return value
     metric, figure = catalogue.find(name), FIGURES.get(name)
-    kind = metric.unit if metric else figure.unit if figure else None
+    kind = metric.unit if metric else figure.unit if figure else "fraction" if name in SCALE_OUT else None
     if kind == "fraction":
         return f"{100 * value:.1f}%"
     if kind == "MiB":

@@ -24,7 +24,7 @@ import pandas as pd
 from pipeline.core import quiet, statistics
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.publish import bounds
+from pipeline.publish import bounds, scale_out
 from pipeline.publish.claims import (
     AWAITING,
     CASE_METRICS,
@@ -33,6 +33,7 @@ from pipeline.publish.claims import (
     IMPOSSIBLE,
     POSSIBLE,
     PUBLIC,
+    SOURCE_FILES,
     UNMEASURABLE,
     Side,
     _num,
@@ -259,6 +260,30 @@ def _ecosystem_rows(claim: dict, ecosystem: dict) -> list[dict]:
     return rows
 
 
+def _scale_out_rows(claim: dict, counts: pd.DataFrame | None) -> list[dict]:
+    """A claim about the lines that change from one device to many: one row, read from
+    the files (the same on every machine)."""
+    pred = claim["predicate"]
+    evidence = "ergonomics.md#from-one-device-to-many"
+    found = scale_out.values(counts if counts is not None else pd.DataFrame(columns=scale_out.COLUMNS),
+                             pred["scale_out"])
+    sides = []
+    for key in ("a", "b"):
+        if key not in pred:
+            sides.append(None)
+            continue
+        have = [(float(found[fw][pred["measure"]]), FRAMEWORKS[fw].label) for fw, _ in parse_cells(pred[key])
+                if fw in found and found[fw][pred["measure"]] is not None]
+        if len(have) < len(pred[key]):
+            sides.append(Side(None, reason=f"no count of {pred['scale_out']} for every framework of side {key}"))
+            continue
+        sides.append(Side(*min(have)))  # lower is better: the framework that needed the fewest changes
+    a, b = sides
+    return [{"claim": claim["id"], "machine_id": SOURCE_FILES, **_test(pred, a, b), "a_value": a.value,
+             "a_cell": a.cell, "b_value": b.value if b else None, "b_cell": b.cell if b else None,
+             "evidence": evidence}]
+
+
 def judge(doc: dict, tables: dict, ecosystem: dict, references: dict | None = None) -> pd.DataFrame:
     """Every claim's verdicts. ``ecosystem``: {"snapshot": snapshot doc, "live": {machine: live doc}};
     ``references``: the peaks and model costs a bound reads (``bounds.load_references``),
@@ -280,6 +305,8 @@ def judge(doc: dict, tables: dict, ecosystem: dict, references: dict | None = No
                          "reason": f"needs {claim['needs']}", "evidence": None})
         elif "ecosystem" in claim["predicate"]:
             rows += _ecosystem_rows(claim, ecosystem)
+        elif "scale_out" in claim["predicate"]:
+            rows += _scale_out_rows(claim, tables.get("scale_out"))
         else:
             rows += _result_rows(claim, tables)
     return pd.DataFrame(rows).reindex(columns=COLUMNS)

@@ -22,6 +22,13 @@ def configure(threads: int, seed: int) -> dict:
     }
 
 
+def emulate_devices(replicas: int) -> None:
+    """``replicas`` logical CPU devices for a data-parallel workload on the CPU; allowed
+    only before TensorFlow's runtime starts, so the worker calls it right after import."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+
+
 def visible_accelerators() -> list[dict]:
     out = []
     for kind, tf_kind in (("cuda", "GPU"), ("tpu", "TPU")):
