@@ -40,3 +40,27 @@ def test_canary_drift_names_the_part_that_moved():
         "the canary drifted (Python loop took 2.00x as long after as before; limit 1.5x)")
     assert "matrix product took 0.50x" in quiet.drift(before, {"blas_s": 0.005, "python_s": 0.020})
     assert quiet.drift(None, before) is None
+
+
+def test_what_a_live_child_ran_and_reaped_is_the_measured_tree_not_other_work():
+    """A PyTorch rank (a live child of the measured process) compiles with g++ (its own
+    children, reaped by it): that CPU time is the measured work's, not a neighbour's."""
+    import subprocess
+    import sys
+
+    from pipeline.measure import interference
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 3: pass"
+    script = (f"import subprocess, sys, time\nsys.stdin.readline()\n"
+              f"subprocess.run([sys.executable, '-c', {burn!r}])\nprint('done', flush=True)\ntime.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        window = interference.Window().start()
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "done"  # the grandchild ran 3 s and was reaped
+        busy = window.stop()
+    finally:
+        child.kill()
+        child.wait()
+    assert busy["outside_cpu_s"] < 1.5, busy

@@ -35,9 +35,11 @@ def _cpu(proc: psutil.Process, reaped: bool = False) -> float:
 
 
 def _tree_cpu() -> float:
-    """CPU seconds of the measured process and its children (live, and those it reaped)."""
+    """CPU seconds of the measured process and every descendant, live or reaped: a live
+    child's own reaped children count too (a PyTorch rank's compiler runs, say), or they
+    would look like other work."""
     me = psutil.Process()
-    return _cpu(me, reaped=True) + sum(_cpu(child) for child in me.children(recursive=True))
+    return _cpu(me, reaped=True) + sum(_cpu(child, reaped=True) for child in me.children(recursive=True))
 
 
 def _ancestors_cpu() -> float:
