@@ -201,15 +201,17 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     fresh_jobs = planned_jobs(fresh.stdout)
     assert not {"process", "cell", "timer_check", "ecosystem", "detect"} & set(fresh_jobs), fresh.stdout
-    # editing one implementation re-runs only that framework's cells and what follows
+    # editing one implementation re-runs only that framework's cells and what follows:
+    # mlp_digits' and those of data_parallel, which uses mlp_digits (its files are hashed in)
     impl = repo / "workloads" / "mlp_digits" / "tensorflow_impl.py"
     impl.write_text(impl.read_text() + "\n# an edit\n")
     plan = run([*SNAKEMAKE, "-n", "--config", *SMOKE_SITE], repo)
     jobs = planned_jobs(plan.stdout)
-    assert jobs.get("cell") == 3 and jobs.get("process") == 3 * SMOKE_PROCESSES, plan.stdout
+    assert jobs.get("cell") == 6 and jobs.get("process") == 6 * SMOKE_PROCESSES, plan.stdout
     assert "detect" not in jobs
-    rerun = set(re.findall(rf"output: {CELLS_RE}/mlp_digits/([\w-]+)@smoke\.\w+\.done", plan.stdout))
-    assert rerun == {"tensorflow-eager", "tensorflow-function", "tensorflow-xla"}, plan.stdout
+    rerun = set(re.findall(rf"output: {CELLS_RE}/(\w+)/([\w-]+)@smoke\.\w+\.done", plan.stdout))
+    assert rerun == {(w, f"tensorflow-{m}") for w in ("mlp_digits", "data_parallel")
+                     for m in ("eager", "function", "xla")}, plan.stdout
 
 
 FAULTS = {"crashes": "crash", "diverges": "nan", "hangs": "hang", "hogs_memory": "hog"}

@@ -272,12 +272,14 @@ def _scale_out_rows(claim: dict, counts: pd.DataFrame | None) -> list[dict]:
         if key not in pred:
             sides.append(None)
             continue
-        have = [(float(found[fw][pred["measure"]]), FRAMEWORKS[fw].label) for fw, _ in parse_cells(pred[key])
-                if fw in found and found[fw][pred["measure"]] is not None]
+        have = [(_num(found[fw][pred["measure"]]), FRAMEWORKS[fw].label) for fw, _ in parse_cells(pred[key])
+                if fw in found]
+        have = [(value, label) for value, label in have if value is not None]
         if len(have) < len(pred[key]):
             sides.append(Side(None, reason=f"no count of {pred['scale_out']} for every framework of side {key}"))
             continue
-        sides.append(Side(*min(have)))  # lower is better: the framework that needed the fewest changes
+        # the best of the side: for these measures, the framework that needed the fewest changes
+        sides.append(Side(*(min if direction(pred) == "lower" else max)(have)))
     a, b = sides
     return [{"claim": claim["id"], "machine_id": SOURCE_FILES, **_test(pred, a, b), "a_value": a.value,
              "a_cell": a.cell, "b_value": b.value if b else None, "b_cell": b.cell if b else None,
