@@ -260,10 +260,17 @@ def describe(pred: dict) -> str:
         a_what = f"{pred['workload']} {pred.get('case') + ' ' if pred.get('case') else ''}{pred['metric']}"
         b_what = (f"{pred['workload']} {pred.get('b_case', pred.get('case')) or ''} "
                   f"{pred.get('b_metric', pred['metric'])}").replace("  ", " ")
-    best = "best of " if any(":" not in c for c in pred["a"]) or len(pred["a"]) > 1 else ""
+    # a side naming a framework, not a cell, is the best of its modes; a count from the
+    # files has one value per framework, so only several frameworks make a best
+    per_framework = "scale_out" in pred
+
+    def best_of(side: list[str]) -> str:
+        return "best of " if len(side) > 1 or (not per_framework and any(":" not in c for c in side)) else ""
+
+    best = best_of(pred["a"])
     text = f"{a_what} of {best}{_side_words(pred['a'])}"
     if "b" in pred:
-        best_b = "best of " if any(":" not in c for c in pred["b"]) or len(pred["b"]) > 1 else ""
+        best_b = best_of(pred["b"])
         text = f"({text}) / ({b_what} of {best_b}{_side_words(pred['b'])}) {bounds}"
     else:
         text += f" {bounds}"
