@@ -67,6 +67,12 @@ def copy_ledger(folder: Path, names: tuple[str, ...] = ("claims.yaml",)) -> None
         shutil.copy(ROOT / "site_data" / name, Path(folder) / name)
 
 
+def copy_workloads(folder: Path, *names: str) -> None:
+    """Copy the named workload folders side by side into ``folder`` (one may use another)."""
+    for name in names:
+        shutil.copytree(ROOT / "workloads" / name, Path(folder) / name, ignore=shutil.ignore_patterns("__pycache__"))
+
+
 def cell_id(cell) -> str:
     return "-".join(cell)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CELLS, OPERATION_CELLS, ROOT, TRAINING_CELLS, WORKLOADS, cell_id, supported
+from conftest import CELLS, OPERATION_CELLS, ROOT, TRAINING_CELLS, WORKLOADS, cell_id, copy_workloads, supported
 
 from pipeline.core import equivalence
 from pipeline.core.registry import WORKLOADS_DIR, load_workload
@@ -55,13 +55,18 @@ def test_same_losses_after_identical_steps(probe, cell):
     )
 
 
+def prefixed(arrays: dict, prefix: str) -> dict:
+    """The probe's arrays saved under ``prefix`` (``trained:``, ``single:``), by the name after it."""
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
 def trained_alike(workload: str, ref: dict, out: dict, who: str, rtol: float | None = None) -> list[str]:
     """Every parameter after the steps, by name, against the reference's (within the
     workload's ``weights_rtol`` unless ``rtol`` is given)."""
     w = WORKLOADS[workload] if isinstance(workload, str) else workload
     initial = w.make_problem(0, **w.profile("smoke")["size"]).init_weights
-    trained = lambda arrays: {k[len("trained:"):]: v for k, v in arrays.items() if k.startswith("trained:")}  # noqa: E731
-    return equivalence.weight_findings(initial, trained(ref), trained(out), rtol or w.tolerance["weights_rtol"], who)
+    return equivalence.weight_findings(initial, prefixed(ref, "trained:"), prefixed(out, "trained:"),
+                                       rtol or w.tolerance["weights_rtol"], who)
 
 
 @pytest.mark.parametrize("cell", TRAINING, ids=cell_id)
@@ -87,7 +92,7 @@ def test_replicas_follow_the_single_device_trajectory(probe, cell):
     if not supported(out, who):
         return
     rtol = w.tolerance["replicas_rtol"]
-    single = {k[len("single:"):]: v for k, v in out.items() if k.startswith("single:")}
+    single = prefixed(out, "single:")
     rel = np.abs(out["losses"] - single["losses"]) / np.abs(single["losses"])
     assert float(rel.max()) <= rtol, (
         f"{who}: {w.replicas('smoke')} replicas' losses {out['losses']} differ from {w.single_device}'s single-device "
@@ -158,8 +163,7 @@ def unsynchronised_replicas(tmp_path: Path) -> Path:
     """data_parallel whose PyTorch ranks never average their gradients: rank 0 steps on
     its own shard alone, the mistake of training the bare module instead of the
     DistributedDataParallel wrapper."""
-    for name in ("mlp_digits", "data_parallel"):
-        shutil.copytree(WORKLOADS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_workloads(tmp_path, "mlp_digits", "data_parallel")
     impl = tmp_path / "data_parallel" / "torch_impl.py"
     old = "return nn.functional.cross_entropy(self.ddp(x), y)"
     assert old in impl.read_text()
@@ -175,7 +179,7 @@ def test_replicas_that_never_average_their_gradients_are_caught(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = dict(np.load(path))
-    single = {k[len("single:"):]: v for k, v in out.items() if k.startswith("single:")}
+    single = prefixed(out, "single:")
     rel = np.abs(out["losses"] - single["losses"]) / np.abs(single["losses"])
     # the first loss comes before any update and agrees; the later ones drift apart
     assert rel[0] <= 1e-6 and rel[1:].max() > WORKLOADS["data_parallel"].tolerance["replicas_rtol"], rel

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_ledger
+from conftest import copy_ledger, copy_workloads
 
 from pipeline.core import config as config_mod
 from pipeline.core.registry import WORKLOADS_DIR, WorkloadError, discover, load_workload
@@ -276,8 +276,7 @@ def test_a_looser_tolerance_needs_its_reason(workload_copy):
 @pytest.fixture
 def data_parallel_copy(tmp_path) -> Path:
     """data_parallel and the mlp_digits it uses, side by side in a folder of their own."""
-    for name in ("mlp_digits", "data_parallel"):
-        shutil.copytree(WORKLOADS_DIR / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_workloads(tmp_path, "mlp_digits", "data_parallel")
     return tmp_path / "data_parallel"
 
 

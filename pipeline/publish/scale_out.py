@@ -77,10 +77,10 @@ def table(workloads: dict | None = None) -> pd.DataFrame:
             if not single.implements(framework):
                 continue
             before, after = single.impl_path(framework), workload.impl_path(framework)
+            names = {"single_file": _relative(before), "file": _relative(after)}
             rows.append({"workload": name, "single_device": single.name, "framework": framework,
-                         "framework_label": FRAMEWORKS[framework].label, "single_file": _relative(before),
-                         "file": _relative(after),
-                         **compare(before.read_text(), after.read_text(), _relative(before), _relative(after))})
+                         "framework_label": FRAMEWORKS[framework].label, **names,
+                         **compare(before.read_text(), after.read_text(), names["single_file"], names["file"])})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
