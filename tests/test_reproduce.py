@@ -66,6 +66,49 @@ def test_the_report_says_which_medians_landed_inside_and_why_others_did_not(tmp_
     assert rows["jax"].outcome == "explained miss" and "canary drifted in 1 process" in rows["jax"].cause
 
 
+def three_processes(run: str, levels, framework="torch", started="2026-12-01T00:00:00+00:00") -> dict:
+    """A result whose three processes ran at ``levels``, five samples each."""
+    samples = [level * f for level in levels for f in (1.0, 1.002, 0.998, 1.001, 0.999)]
+    result = make_result(framework=framework, machine=MACHINE, samples=samples, processes=3)
+    result["metrics"]["train_throughput"] = sampled("samples/s", samples, [5, 5, 5])
+    for p in result["processes"]:
+        p.update({"run_id": run, "started_at": started})
+    return result
+
+
+def test_a_second_run_is_judged_by_where_another_run_should_land():
+    """Processes that differ by 10% say a second run may land well away from the first
+    run's median: outside the interval of that median, inside the repeat interval."""
+    a = [three_processes("A", [100.0, 110.0, 120.0])]
+    b = [three_processes("B", [118.0, 128.0, 138.0])]
+    frame, _ = compare_runs(a, b)
+    row = frame.iloc[0]
+    assert row["b_in_a"] and not row["b_in_a_ci"] and row["outcome"] == "reproduced"
+    far = [three_processes("B", [300.0, 310.0, 320.0])]
+    assert not compare_runs(a, far)[0].iloc[0]["b_in_a"]
+
+
+def test_the_site_compares_each_cell_with_its_own_measurement_before(tmp_path):
+    """Run B measured both cells, run C only torch's: the site compares torch C with torch B
+    and jax B with jax A, instead of finding no earlier run that holds both."""
+    from pipeline.publish.reproduce import latest
+
+    for run, day in (("A", "01"), ("B", "02")):
+        for framework in ("torch", "jax"):
+            stored(tmp_path, three_processes(run, [100.0, 105.0, 110.0], framework, f"2026-12-{day}T00:00:00+00:00"))
+    stored(tmp_path, three_processes("C", [400.0, 405.0, 410.0], "torch", "2026-12-03T00:00:00+00:00"))
+    frame, summaries, record, refused = latest(tmp_path, results.load_all(tmp_path)[0])
+    assert len(frame) == 2 and frame.set_index("framework").loc["torch", "ratio"] == pytest.approx(405 / 105, rel=0.01)
+    [summary] = summaries
+    assert summary["runs_a"] == ["A", "B"] and summary["runs_b"] == ["B", "C"] and summary["inside"] == 1
+    assert summary["inside_ci"] <= summary["inside"] and refused == []
+    # the record: torch's current figure agrees with none of its two earlier runs, jax's with its one
+    by = record.set_index("framework")
+    assert (by.loc["torch", "earlier_runs"], by.loc["torch", "agreeing"]) == (2, 0)
+    assert (by.loc["jax", "earlier_runs"], by.loc["jax", "runs_agreeing"]) == (1, "A")
+    assert summary["record"] == {"figures": 2, "earlier_runs_max": 2, "by_all": 1, "by_some": 0, "by_none": 1}
+
+
 def test_a_miss_with_nothing_recorded_is_called_unexplained():
     a = [of_run("A", [100.0, 101.0, 99.0], interference={"window_s": 5, "outside_cores": 0.0})]
     b = [of_run("B", [200.0, 201.0, 199.0], interference={"window_s": 5, "outside_cores": 0.0})]
@@ -79,7 +122,7 @@ def test_the_command_names_a_run_that_has_no_result(tmp_path, capsys):
     assert "run 'nope': no result" in capsys.readouterr().err
     out = tmp_path / "report.csv"
     assert cli.main(["reproduce-report", "A", "A", "--data-dir", str(tmp_path), "--out", str(out)]) == 0
-    assert "1 of 1 medians of run B inside run A's interval (100%)" in capsys.readouterr().out
+    assert "1 of 1 medians of run B inside run A's repeat interval (100%;" in capsys.readouterr().out
     assert out.read_text().startswith("machine_id,workload,framework")
 
 
@@ -109,5 +152,20 @@ def test_runs_with_no_cell_in_common_are_not_compared(tmp_path):
     kept.parent.mkdir(parents=True)
     kept.write_text(json.dumps(earlier))
     stored(tmp_path, of_run("B", [100.0, 101.0, 99.0]))  # smoke
-    frame, summaries = latest(tmp_path, results.load_all(tmp_path)[0])
+    frame, summaries, record, refused = latest(tmp_path, results.load_all(tmp_path)[0])
     assert summaries == [] and frame.empty
+
+
+def test_a_tampered_history_file_is_refused_by_name_and_the_rest_still_compared(tmp_path):
+    from pipeline.publish.reproduce import latest
+
+    stored(tmp_path, three_processes("A", [100.0, 105.0, 110.0], started="2026-12-01T00:00:00+00:00"))
+    stored(tmp_path, three_processes("B", [101.0, 104.0, 111.0], started="2026-12-02T00:00:00+00:00"))
+    [kept] = (tmp_path / "history").rglob("*.json")
+    bad = kept.with_name("torch-compile@smoke.json")
+    tampered = json.loads(kept.read_text())
+    tampered["metrics"]["train_throughput"]["summary"]["median"] = 1e9  # no longer its samples' median
+    bad.write_text(json.dumps({**tampered, "mode": "compile"}))
+    frame, summaries, _, refused = latest(tmp_path, results.load_all(tmp_path)[0])
+    assert len(refused) == 1 and str(bad) in refused[0] and "summary.median" in refused[0]
+    assert list(frame["mode"]) == ["eager"] and summaries[0]["inside"] == 1

@@ -171,3 +171,46 @@ def test_paired_ratio_keeps_the_rounds_disagreement():
     assert low < 1.02 and high > 1.4
     with pytest.raises(ValueError, match="two or more rounds"):
         paired_ratio(list(zip(a, b, strict=True))[:1])
+
+
+def _run(rng, processes=3, samples=20, between=0.10, within=0.03):
+    """One simulated run: each process draws its own speed (the replication unit), then
+    noisy samples around it."""
+    speeds = 1000.0 * np.exp(rng.normal(0.0, between, processes))
+    values = np.concatenate([s * np.exp(rng.normal(0.0, within, samples)) for s in speeds])
+    return values, [samples] * processes
+
+
+def test_repeat_interval_holds_another_runs_median_about_95_percent_of_the_time():
+    """The interval of the median is about the true median, so a second run's noisy median
+    falls outside it far more than 5% of the time; the repeat interval is built for it."""
+    from pipeline.core.statistics import hierarchical_ci, repeat_interval, split
+
+    rng = np.random.default_rng(7)
+    in_repeat = in_ci = 0
+    trials = 300
+    for _ in range(trials):
+        (a, groups), (b, _) = _run(rng), _run(rng)
+        low, high = repeat_interval(a, groups)
+        second = np.median(b)
+        in_repeat += low <= second <= high
+        ci_low, ci_high = hierarchical_ci(split(a, groups))
+        in_ci += ci_low <= second <= ci_high
+    assert 0.91 <= in_repeat / trials <= 0.99
+    assert in_ci / trials < 0.80
+
+
+def test_repeat_interval_needs_two_processes_and_treats_time_and_speed_alike():
+    from pipeline.core.statistics import repeat_interval
+
+    assert repeat_interval([1.0, 2.0, 3.0], [3]) is None
+    assert repeat_interval([1.0, 2.0, 3.0], None) is None
+    values = np.array([100.0, 101.0, 99.0, 120.0, 121.0, 119.0, 90.0, 91.0, 89.0])
+    low, high = repeat_interval(values, [3, 3, 3])
+    assert low < np.median(values) < high
+    # the interval of a time per step is the reciprocal of the throughput's
+    t_low, t_high = repeat_interval(1 / values, [3, 3, 3])
+    assert t_low == pytest.approx(1 / high) and t_high == pytest.approx(1 / low)
+    # processes that disagree more widen it
+    wider = repeat_interval(np.concatenate([values[:3], values[3:6] * 1.2, values[6:] * 0.8]), [3, 3, 3])
+    assert wider[1] / wider[0] > high / low

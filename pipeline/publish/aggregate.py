@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import quiet, results
+from pipeline.core import quiet, results, statistics
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import scale_out
 from pipeline.publish.compare import compiled_note
@@ -62,6 +62,8 @@ def cell_row(result: dict) -> dict:
         row[name] = metric["value"]
         for field in SUMMARY_FIELDS if "summary" in metric else ():
             row[f"{name}.{field}"] = metric["summary"].get(field)  # older summaries lack the newer fields
+        if "summary" in metric:
+            row.update(repeat_columns(name, metric))
     row.update(reason_columns(result, "graph_breaks"))
     processes = result["processes"]
     row["processes"] = len(processes)
@@ -71,6 +73,17 @@ def cell_row(result: dict) -> dict:
     row["run_id"] = _run_id(result)
     row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
     return row
+
+
+def repeat_columns(name: str, metric: dict | None) -> dict:
+    """``{name}.repeat_low`` and ``.repeat_high``: where another run's median should land
+    (``statistics.repeat_interval``), from the samples, so that results stored before it
+    existed have it too; None with one process."""
+    span = None
+    if metric and metric.get("samples"):
+        span = statistics.repeat_interval(metric["samples"], metric.get("groups"))
+    low, high = span or (None, None)
+    return {f"{name}.repeat_low": low, f"{name}.repeat_high": high}
 
 
 def reason_columns(result: dict, metric: str) -> dict:
@@ -185,6 +198,7 @@ def case_rows(result: dict) -> list[dict]:
             summary = (metrics.get(f"{name}/{metric}") or {}).get("summary") or {}
             for field in CASE_FIELDS:
                 row[f"{metric}.{field}"] = summary.get(field)
+            row.update(repeat_columns(metric, metrics.get(f"{name}/{metric}")))
             row[f"{metric}.unit"] = (metrics.get(f"{name}/{metric}") or {}).get("unit")
         for key, metric in metrics.items():
             prefix, _, rest = key.partition("/")
@@ -410,10 +424,12 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         results.replace_file(out_dir / f"{name}.csv", table.to_csv(index=False))
+    runs_compared, reproduced, record, refused_history = latest_runs(Path(data_dir), everything)
+    refused = refused + refused_history
     results.replace_file(out_dir / "refused.json", json.dumps(refused, indent=1) + "\n")
     results.replace_file(out_dir / "machines.json", json.dumps(machines(everything), indent=1) + "\n")
-    runs_compared, reproduced = latest_runs(Path(data_dir), everything)
     results.replace_file(out_dir / "reproduction.csv", runs_compared.to_csv(index=False))
+    results.replace_file(out_dir / "reproduced_by.csv", record.to_csv(index=False))
     results.replace_file(out_dir / "reproduction.json", json.dumps(reproduced, indent=1) + "\n")
     timer_checks = [json.loads(p.read_text()) for p in sorted((Path(data_dir) / "timer_check").glob("*.json"))]
     results.replace_file(out_dir / "timer_checks.json", json.dumps(timer_checks, indent=1) + "\n")

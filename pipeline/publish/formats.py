@@ -33,6 +33,13 @@ def fmt_si(value) -> str:
     return f"{value:,.3g}"
 
 
+def fmt_span(low, high, style: int | str = 0) -> str:
+    """An interval as "low–high", each end as ``fmt`` (``style`` digits) or ``fmt_si``
+    (``style`` "si"); "–" when either end is missing."""
+    ends = [fmt_si(v) if style == "si" else fmt(v, style) for v in (low, high)]
+    return "–" if "–" in ends else f"{ends[0]}–{ends[1]}"
+
+
 def fmt_duration(seconds, unit: str = "s") -> str:
     """A duration in one fixed unit, the one its metric is shown in everywhere
     (``Metric.shown_in``): "0.324 ms", "1,540 ms", "18.9 s"; three significant digits."""

@@ -24,7 +24,7 @@ from pipeline.core.registry import discover
 from pipeline.publish import escaping
 from pipeline.publish.aggregate import read_tables
 from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
-from pipeline.publish.formats import fmt, fmt_bytes, fmt_si
+from pipeline.publish.formats import fmt, fmt_bytes, fmt_si, fmt_span
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHARTS_URL = "assets/charts"
@@ -44,7 +44,8 @@ DOWNLOADS = {
     "facts.csv": "what each workload built: sizes, baselines",
     "verdicts.csv": "every claim's verdict per machine",
     "ergonomics.csv": "lines and distinct framework APIs per implementation",
-    "reproduction.csv": "per machine, its latest run's medians against the run before it",
+    "reproduction.csv": "per machine, its current medians against each cell's measurement before them",
+    "reproduced_by.csv": "per current figure, the earlier runs whose medians fall inside its repeat interval",
 }
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
@@ -94,6 +95,7 @@ def _env() -> jinja2.Environment:
     env.filters["fmt"] = fmt
     env.filters["fmt_bytes"] = fmt_bytes
     env.filters["fmt_si"] = fmt_si
+    env.filters["fmt_span"] = fmt_span
     return env
 
 

@@ -1,7 +1,9 @@
 """Did a second run reproduce the first? Per cell and headline metric: the ratio
-of the two medians, whether each median falls inside the other run's interval,
-and what the later run recorded that could explain a miss (contended processes,
-canary drift, flagged steal, a speed index that moved).
+of the two medians, whether each median falls inside the other run's repeat
+interval (where another run should land; also whether it falls inside the
+interval of the median, which a noisy second figure misses more often), and what
+the later run recorded that could explain a miss (contended processes, canary
+drift, flagged steal, a speed index that moved).
 
 Runs are read from the stored results: the current ones under ``results/`` and
 those replaced since under ``history/`` (:func:`pipeline.core.results.store`).
@@ -15,10 +17,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import quiet, results
+from pipeline.core import quiet, results, statistics
 
 COLUMNS = ["machine_id", "workload", "framework", "mode", "profile", "metric", "median_a", "median_b", "ratio",
-           "b_in_a", "a_in_b", "outcome", "cause"]
+           "b_in_a", "a_in_b", "b_in_a_ci", "outcome", "cause"]
+
+
+def expected(metric: dict) -> tuple[float, float]:
+    """Where the other run's median should land: this run's repeat interval
+    (``statistics.repeat_interval``); with one process, which cannot say how processes
+    differ, the interval of its median."""
+    span = statistics.repeat_interval(metric["samples"], metric.get("groups"))
+    return span or (metric["summary"]["ci_low"], metric["summary"]["ci_high"])
+
+
+def _key(result: dict) -> tuple:
+    """A cell of one machine and profile."""
+    return tuple(result[k] for k in COLUMNS[:5])
 
 
 def headline(result: dict) -> dict[str, dict]:
@@ -48,14 +63,13 @@ def _cause(result: dict) -> list[str]:
 
 def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
     """One row per cell and headline metric measured ok in both runs; and the two speed indices."""
-    key = lambda r: (r["machine_id"], r["workload"], r["framework"], r["mode"], r["profile"])  # noqa: E731
-    first = {key(r): r for r in a}
+    first = {_key(r): r for r in a}
     speeds = {"a": _speed(a), "b": _speed(b)}
     apart = quiet.speed_apart(speeds["a"], speeds["b"])
     moved = [apart] if apart else []
     rows = []
     for rb in b:
-        ra = first.get(key(rb))
+        ra = first.get(_key(rb))
         if ra is None or ra["status"] != "ok" or rb["status"] != "ok":
             continue
         metrics_a = headline(ra)
@@ -64,15 +78,17 @@ def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
             if ma is None:
                 continue
             sa, sb = ma["summary"], mb["summary"]
-            b_in_a = sa["ci_low"] <= sb["median"] <= sa["ci_high"]
-            a_in_b = sb["ci_low"] <= sa["median"] <= sb["ci_high"]
+            (low_a, high_a), (low_b, high_b) = expected(ma), expected(mb)
+            b_in_a, a_in_b = low_a <= sb["median"] <= high_a, low_b <= sa["median"] <= high_b
             causes = _cause(rb) + moved
             recorded = any(p.get("interference") for p in rb.get("processes") or [])
             outcome = ("reproduced" if b_in_a else "explained miss" if causes
                        else "unexplained miss" if recorded else "miss, run B kept no records")
-            rows.append({**dict(zip(COLUMNS[:5], key(rb), strict=True)), "metric": name,
+            rows.append({**dict(zip(COLUMNS[:5], _key(rb), strict=True)), "metric": name,
                          "median_a": sa["median"], "median_b": sb["median"], "ratio": sb["median"] / sa["median"],
-                         "b_in_a": b_in_a, "a_in_b": a_in_b, "outcome": outcome, "cause": "; ".join(causes)})
+                         "b_in_a": b_in_a, "a_in_b": a_in_b,
+                         "b_in_a_ci": sa["ci_low"] <= sb["median"] <= sa["ci_high"],
+                         "outcome": outcome, "cause": "; ".join(causes)})
     frame = pd.DataFrame(rows, columns=COLUMNS).sort_values(COLUMNS[:6], kind="stable").reset_index(drop=True)
     return frame, speeds
 
@@ -152,8 +168,10 @@ def table(frame: pd.DataFrame, speeds: dict, run_a: str, run_b: str, claims: pd.
     inside = int(frame["b_in_a"].sum()) if n else 0
     unexplained = int(frame["outcome"].isin(["unexplained miss", "miss, run B kept no records"]).sum()) if n else 0
     median_ratio = float(frame["ratio"].median()) if n else float("nan")
-    lines.append(f"{inside} of {n} medians of run B inside run A's interval ({100 * inside / n:.0f}%); "
-                 f"{unexplained} miss(es) without a recorded cause; median ratio B/A {median_ratio:.2f}"
+    in_ci = int(frame["b_in_a_ci"].sum()) if n else 0
+    lines.append(f"{inside} of {n} medians of run B inside run A's repeat interval ({100 * inside / n:.0f}%; "
+                 f"inside the interval of A's median: {in_ci}); {unexplained} miss(es) without a recorded cause; "
+                 f"median ratio B/A {median_ratio:.2f}"
                  if n else "no cell was measured ok in both runs")
     if claims is not None and len(claims):
         moved = claims[claims["moved"]]
@@ -177,39 +195,110 @@ def _records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
-def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict]]:
-    """Per machine, the run behind its current results against the run before it (kept
-    under ``history/``): the report's rows, and one summary per machine for the pages."""
-    frames, summaries = [], []
-    for machine in sorted({r["machine_id"] for r in current}):
-        newest = max((r for r in current if r["machine_id"] == machine),
-                     key=lambda r: r["provenance"]["recorded_at"])
-        run_b = results.run_of(newest)
-        earlier = []
-        for folder in sorted((Path(data_dir) / "history" / machine).glob("*")):
-            if folder.is_dir() and folder.name != run_b:
-                found = [r for r in results.load_run(data_dir, folder.name, current)[0]
-                         if r["machine_id"] == machine]
-                if found:
-                    earlier.append((_started(found), folder.name, found))
-        if not earlier:
+def kept(data_dir: Path) -> tuple[list[dict], list[str]]:
+    """Every result kept under ``history/`` (replaced by a later run), and one error
+    line per refused file."""
+    found, refused = [], []
+    for path in sorted(Path(data_dir).glob("history/*/*/*/*.json")):
+        try:
+            found.append(results.load(path, check_place=False))
+        except results.ResultError as err:
+            refused.append(str(err))
+    return found, refused
+
+
+def previous(history: list[dict], current: list[dict]) -> list[dict]:
+    """For each current result, the measurement of its cell before it: the newest
+    result of that cell in ``history`` that started earlier. Cell by cell, because a
+    run may measure some cells only (the others stay current from the run before),
+    and then no single earlier run holds every cell's predecessor."""
+    now = {_key(r): (_started([r]), results.run_of(r)) for r in current}
+    best: dict[tuple, tuple[str, dict]] = {}
+    for result in history:
+        key, started = _key(result), _started([result])
+        if (key in now and results.run_of(result) != now[key][1] and started < now[key][0]
+                and started > best.get(key, ("", None))[0]):
+            best[key] = (started, result)
+    return [result for _, result in best.values()]
+
+
+RECORD_COLUMNS = ["machine_id", "workload", "framework", "mode", "profile", "metric", "median", "repeat_low",
+                  "repeat_high", "earlier_runs", "agreeing", "runs_agreeing"]
+
+
+def reproduced_by(history: list[dict], current: list[dict]) -> pd.DataFrame:
+    """Per current figure: how many earlier runs of its cell measured it, and how many of
+    their medians fall inside its repeat interval (the runs that reproduced it)."""
+    earlier: dict[tuple, list[dict]] = {}
+    for result in history:
+        if result["status"] == "ok":
+            earlier.setdefault(_key(result), []).append(result)
+    rows = []
+    for r in current:
+        runs = [o for o in earlier.get(_key(r), []) if results.run_of(o) != results.run_of(r)]
+        if r["status"] != "ok" or not runs:
             continue
-        _, run_a, a = max(earlier, key=lambda e: e[0])
-        b = [r for r in results.load_run(data_dir, run_b, current)[0] if r["machine_id"] == machine]
+        for name, metric in headline(r).items():
+            low, high = expected(metric)
+            medians = {results.run_of(o): headline(o)[name]["summary"]["median"] for o in runs if name in headline(o)}
+            if not medians:
+                continue
+            agreeing = sorted(run for run, median in medians.items() if low <= median <= high)
+            rows.append({**dict(zip(COLUMNS[:5], _key(r), strict=True)), "metric": name,
+                         "median": metric["summary"]["median"], "repeat_low": low, "repeat_high": high,
+                         "earlier_runs": len(medians), "agreeing": len(agreeing), "runs_agreeing": " ".join(agreeing)})
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS).sort_values(RECORD_COLUMNS[:6], kind="stable")
+
+
+def _record_summary(record: pd.DataFrame) -> dict:
+    """How many figures every earlier run reproduced, some did, or none did."""
+    if record.empty:
+        return {"figures": 0}
+    every = record["agreeing"] == record["earlier_runs"]
+    return {"figures": len(record), "earlier_runs_max": int(record["earlier_runs"].max()),
+            "by_all": int(every.sum()), "by_some": int((~every & (record["agreeing"] > 0)).sum()),
+            "by_none": int((record["agreeing"] == 0).sum())}
+
+
+def _main_run(rs: list[dict]) -> str:
+    """The run most of ``rs`` came from (the one to name in a reproduce-report command)."""
+    runs = pd.Series([results.run_of(r) for r in rs])
+    return str(runs.value_counts().sort_index(ascending=False).idxmax())
+
+
+def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, list[str]]:
+    """Per machine, its current results against each cell's measurement before them
+    (``previous``): the report's rows and one summary per machine for the pages; then
+    per current figure the runs that reproduced it (``reproduced_by``), and the history
+    files refused."""
+    frames, summaries = [], []
+    history, refused = kept(data_dir)
+    earlier_all = previous(history, current)
+    record = reproduced_by(history, current)
+    for machine in sorted({r["machine_id"] for r in current}):
+        a = [r for r in earlier_all if r["machine_id"] == machine]
+        before = {_key(r) for r in a}
+        b = [r for r in current if r["machine_id"] == machine and _key(r) in before]
+        if not a:
+            continue
         frame, speeds = compare_runs(a, b)
         if frame.empty:  # no cell measured ok in both (another profile, say): nothing reproduced or missed
             continue
+        run_a, run_b = _main_run(a), _main_run(b)
         frames.append(frame.assign(run_a=run_a, run_b=run_b))
         misses = frame[~frame["b_in_a"].astype(bool)]
         moved = _moved(data_dir, a, b)
         summaries.append({
-            "machine_id": machine, "run_a": run_a, "run_b": run_b, "figures": len(frame),
-            "inside": int(frame["b_in_a"].sum()), "unexplained": int((misses["outcome"] != "explained miss").sum()),
+            "machine_id": machine, "run_a": run_a, "run_b": run_b,
+            "runs_a": sorted({results.run_of(r) for r in a}), "runs_b": sorted({results.run_of(r) for r in b}),
+            "figures": len(frame), "inside": int(frame["b_in_a"].sum()), "inside_ci": int(frame["b_in_a_ci"].sum()),
+            "unexplained": int((misses["outcome"] != "explained miss").sum()),
             "median_ratio": float(frame["ratio"].median()) if len(frame) else None,
             "speed_a": speeds["a"], "speed_b": speeds["b"],
             "misses": misses[["workload", "framework", "mode", "metric", "ratio", "outcome", "cause"]]
             .to_dict("records"),
             "claims": len(moved), "claims_moved": _records(moved[moved["moved"]]), "claim_move": CLAIM_MOVE,
+            "record": _record_summary(record[record["machine_id"] == machine]),
         })
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "run_a", "run_b"])
-    return frame, summaries
+    return frame, summaries, record.reset_index(drop=True), refused
