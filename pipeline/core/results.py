@@ -186,16 +186,25 @@ def load_run(data_dir: Path, run: str, current: list[dict] | None = None) -> tup
         current, refused = load_all(data_dir)
     else:
         refused = []
-    found = [r for r in current if run_of(r) == run]
-    for path in sorted((data_dir / "history").glob(f"*/{glob_escape(run)}/*/*.json")):
+    kept, refused_kept = load_history(data_dir, run)
+    return [r for r in current + kept if run_of(r) == run], refused + refused_kept
+
+
+def load_history(data_dir: Path, run: str | None = None) -> tuple[list[dict], list[str]]:
+    """Every valid result kept under ``data_dir/history`` (of one run's folder, or of
+    all), and one error line per refused file."""
+    folder = glob_escape(run) if run else "*"
+    return _load_each(sorted((Path(data_dir) / "history").glob(f"*/{folder}/*/*.json")), check_place=False)
+
+
+def _load_each(paths: list[Path], check_place: bool = True) -> tuple[list[dict], list[str]]:
+    good, refused = [], []
+    for path in paths:
         try:
-            result = load(path, check_place=False)
+            good.append(load(path, check_place))
         except ResultError as err:
             refused.append(str(err))
-            continue
-        if run_of(result) == run:
-            found.append(result)
-    return found, refused
+    return good, refused
 
 
 def glob_escape(text: str) -> str:
@@ -245,13 +254,7 @@ def load(path: Path, check_place: bool = True) -> dict:
 
 def load_all(data_dir: Path) -> tuple[list[dict], list[str]]:
     """Every valid result under ``data_dir/results``, and one error line per refused file."""
-    good, refused = [], []
-    for path in sorted((Path(data_dir) / "results").glob("*/*/*.json")):
-        try:
-            good.append(load(path))
-        except ResultError as err:
-            refused.append(str(err))
-    return good, refused
+    return _load_each(sorted((Path(data_dir) / "results").glob("*/*/*.json")))
 
 
 def failed(path: Path) -> bool:

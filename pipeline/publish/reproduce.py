@@ -195,18 +195,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
-def kept(data_dir: Path) -> tuple[list[dict], list[str]]:
-    """Every result kept under ``history/`` (replaced by a later run), and one error
-    line per refused file."""
-    found, refused = [], []
-    for path in sorted(Path(data_dir).glob("history/*/*/*/*.json")):
-        try:
-            found.append(results.load(path, check_place=False))
-        except results.ResultError as err:
-            refused.append(str(err))
-    return found, refused
-
-
 def previous(history: list[dict], current: list[dict]) -> list[dict]:
     """For each current result, the measurement of its cell before it: the newest
     result of that cell in ``history`` that started earlier. Cell by cell, because a
@@ -238,9 +226,10 @@ def reproduced_by(history: list[dict], current: list[dict]) -> pd.DataFrame:
         runs = [o for o in earlier.get(_key(r), []) if results.run_of(o) != results.run_of(r)]
         if r["status"] != "ok" or not runs:
             continue
+        theirs = {results.run_of(o): headline(o) for o in runs}
         for name, metric in headline(r).items():
             low, high = expected(metric)
-            medians = {results.run_of(o): headline(o)[name]["summary"]["median"] for o in runs if name in headline(o)}
+            medians = {run: m[name]["summary"]["median"] for run, m in theirs.items() if name in m}
             if not medians:
                 continue
             agreeing = sorted(run for run, median in medians.items() if low <= median <= high)
@@ -272,7 +261,7 @@ def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict
     per current figure the runs that reproduced it (``reproduced_by``), and the history
     files refused."""
     frames, summaries = [], []
-    history, refused = kept(data_dir)
+    history, refused = results.load_history(data_dir)
     earlier_all = previous(history, current)
     record = reproduced_by(history, current)
     for machine in sorted({r["machine_id"] for r in current}):
