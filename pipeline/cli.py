@@ -101,9 +101,13 @@ def cmd_ripple(ns) -> int:
 
 def cmd_detect(ns) -> int:
     """Describe this machine and ask each installed framework what devices it sees."""
-    from pipeline.measure.harness import detect
+    from pipeline.measure.harness import DetectionError, detect
 
-    info = detect()
+    try:
+        info = detect()
+    except DetectionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     results.write_atomic(Path(ns.out), info)
     print(json.dumps(info, indent=1))
     return 0
@@ -239,6 +243,22 @@ def cmd_reproduce_report(ns) -> int:
     for line in refused:
         print(f"refused: {line}", file=sys.stderr)
     print(table(frame, speeds, ns.run_a, ns.run_b, claims))
+    if ns.out:
+        results.replace_file(Path(ns.out), frame.to_csv(index=False))
+    return 0
+
+
+def cmd_variance(ns) -> int:
+    """Where the variance of the figures lives (samples, processes, runs), per machine and
+    workload, from every stored run, with what each level costs in time."""
+    from pipeline.publish import variance
+
+    current, refused = results.load_all(Path(ns.data_dir))
+    history, refused_history = results.load_history(Path(ns.data_dir))
+    for line in refused + refused_history:
+        print(f"refused: {line}", file=sys.stderr)
+    frame = variance.table(variance.published(current, history, ns.profile.split(",")))
+    print(variance.text(frame))
     if ns.out:
         results.replace_file(Path(ns.out), frame.to_csv(index=False))
     return 0
@@ -460,6 +480,11 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--data-dir", default="site_data")
     sp.add_argument("--out", default=None, help="also write the rows as CSV")
 
+    sp = sub.add_parser("variance", help=cmd_variance.__doc__)
+    sp.add_argument("--data-dir", default="site_data")
+    sp.add_argument("--profile", default="default", help="the profiles read, comma-separated")
+    sp.add_argument("--out", default=None, help="also write the table as CSV")
+
     sp = sub.add_parser("merge", help=cmd_merge.__doc__)
     sp.add_argument("--out", required=True)
     sp.add_argument("inputs", nargs="+")
@@ -521,7 +546,7 @@ COMMANDS = {
     "aggregate": cmd_aggregate, "charts": cmd_charts, "pages": cmd_pages,
     "ecosystem": cmd_ecosystem, "refresh": cmd_refresh, "verdicts": cmd_verdicts, "guide": cmd_guide,
     "ergonomics": cmd_ergonomics, "page-weight": cmd_page_weight,
-    "screenshots": cmd_screenshots, "reproduce-report": cmd_reproduce_report,
+    "screenshots": cmd_screenshots, "reproduce-report": cmd_reproduce_report, "variance": cmd_variance,
 }
 
 

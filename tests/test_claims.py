@@ -14,7 +14,7 @@ from conftest import copy_ledger
 from pipeline.cli import main
 from pipeline.core.registry import discover
 from pipeline.publish import claims, guide
-from pipeline.publish.verdicts import FAILS, HOLDS, UNMEASURABLE, judge
+from pipeline.publish.verdicts import FAILS, HOLDS, UNMEASURABLE, UNSETTLED, judge
 
 REPO = Path(__file__).resolve().parents[1]
 LEDGER = REPO / "site_data" / "claims.yaml"
@@ -110,10 +110,13 @@ def test_failed_cell_is_not_measurable_with_its_status(tables):
     assert v["g1"]["verdict"] == UNMEASURABLE and "no result" in v["g1"]["reason"]
 
 
-def test_close_when_intervals_straddle_the_threshold(tables):
+def test_not_settled_when_the_interval_crosses_the_threshold(tables):
+    """1020 against 1000 with overlapping intervals: the median says 'holds', the interval
+    cannot tell, so no verdict is given; the reason states the interval and the threshold."""
     v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["tensorflow:function"],
                    "b": ["torch:eager"], "at_least": 1.0}, tables)
-    assert v["m1"]["verdict"] == HOLDS and v["m1"]["close"] is True  # 1020 vs 1000, intervals overlap
+    assert v["m1"]["verdict"] == UNSETTLED and v["m1"]["close"] is True
+    assert "reaches both sides of the threshold" in v["m1"]["reason"] and "wanted ≥ 1" in v["m1"]["reason"]
     v = _verdicts({"workload": "cnn_cifar", "metric": "train_throughput", "a": ["torch:compile"],
                    "b": ["torch:eager"], "at_least": 1.0}, tables)
     assert v["m1"]["close"] is False

@@ -37,17 +37,19 @@ def test_comparisons_skip_incomplete_cells_and_word_by_significance():
         cell("tensorflow", "eager", 0.1, 0.010, "TF eager", complete=False),
     ])
     samples = pd.DataFrame(
-        [{"framework": "torch", "mode": "eager", "metric": "train_throughput", "value": v}
-         for v in rng.normal(100, 3, 30)]
-        + [{"framework": "jax", "mode": "jit", "metric": "train_throughput", "value": v}
-           for v in rng.normal(200, 3, 30)]
-        + [{"framework": "tensorflow", "mode": "eager", "metric": "train_throughput", "value": v}
-           for v in rng.normal(100, 3, 30)]
+        [{"framework": fw, "mode": mode, "metric": "train_throughput", "value": v, "process": i // 10}
+         for fw, mode, level in (("torch", "eager", 100), ("jax", "jit", 200), ("tensorflow", "eager", 100))
+         for i, v in enumerate(rng.normal(level, 3, 30))]
     )
     out = comparisons(cells, samples, threshold=1.1, alpha=0.05)
     assert len(out) == 1, out
     assert out[0]["sentence"].startswith("JAX jit has 2.0")
+    assert "t test on the logs of the process medians: p = " in out[0]["sentence"]
     assert "TF eager" not in out[0]["sentence"]
+    # one process a side: no test between processes, so no difference is claimed, and the sentence says why
+    alone = comparisons(cells, samples[samples["process"] == 0], threshold=1.1, alpha=0.05)
+    assert alone[0]["verdict"] == "no measurable difference"
+    assert alone[0]["sentence"].endswith("one process a side: no test between processes)")
 
 
 def test_sentence_states_no_difference_plainly():

@@ -227,3 +227,30 @@ def test_data_parallel_ranks_end_with_their_cell(tmp_path):
     finally:
         if harness.poll() is None:
             harness.kill()
+
+
+def test_detect_records_the_devices_every_installed_framework_sees():
+    """On this CPU-only machine each framework answers in its own process with an empty
+    accelerator list; none is stored with an error in its place."""
+    from pipeline.core.frameworks import FRAMEWORKS
+    from pipeline.measure.harness import detect
+
+    info = detect()
+    for name, fw in FRAMEWORKS.items():
+        seen = info["frameworks"][name]
+        assert seen["installed"] == fw.installed()
+        if fw.installed():
+            assert "error" not in seen and seen["accelerators"] == [], (name, seen)
+
+
+def test_a_framework_that_cannot_answer_fails_detection_with_its_reason(monkeypatch, tmp_path, capsys):
+    from pipeline import cli
+    from pipeline.measure import harness
+
+    failed = subprocess.CompletedProcess([], 1, stdout="", stderr="ModuleNotFoundError: No module named 'x'")
+    monkeypatch.setattr(harness.subprocess, "run", lambda *a, **k: failed)
+    with pytest.raises(harness.DetectionError, match="asking which devices it sees failed.*No module named 'x'"):
+        harness.detect()
+    out = tmp_path / "machine.json"
+    assert cli.main(["detect", "--out", str(out)]) == 1
+    assert not out.exists() and "No module named 'x'" in capsys.readouterr().err

@@ -169,3 +169,21 @@ def test_a_tampered_history_file_is_refused_by_name_and_the_rest_still_compared(
     frame, summaries, _, refused = latest(tmp_path, results.load_all(tmp_path)[0])
     assert len(refused) == 1 and str(bad) in refused[0] and "summary.median" in refused[0]
     assert list(frame["mode"]) == ["eager"] and summaries[0]["inside"] == 1
+
+
+def test_precision_counts_medians_within_each_band_and_the_ranges_coverage(tmp_path):
+    """The report's precision line: shares of medians within ±5% and ±10%, the median
+    width of run A's repeat ranges and the share of B's medians inside them."""
+    from pipeline.publish.reproduce import precision, precision_line
+
+    a = [three_processes("A", [100.0, 110.0, 120.0], framework) for framework in ("torch", "jax", "tensorflow")]
+    b = [three_processes("B", [m * f for m in (100.0, 110.0, 120.0)], fw)
+         for fw, f in (("torch", 1.03), ("jax", 1.08), ("tensorflow", 1.5))]
+    frame, _ = compare_runs(a, b)
+    p = precision(frame)
+    assert p["figures"] == 3
+    assert p["within_5"] == pytest.approx(1 / 3) and p["within_10"] == pytest.approx(2 / 3)
+    assert p["coverage"] == pytest.approx(2 / 3) and p["median_width"] > 1
+    line = precision_line(p)
+    assert "33% within ±5%, 67% within ±10%" in line and "holding 67%" in line
+    assert precision(frame.iloc[0:0]) == {"figures": 0}

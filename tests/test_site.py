@@ -94,6 +94,8 @@ def test_claims_page_shows_a_verdict_for_every_claim(built_site):
              "does not hold": '<span class="verdict verdict-fails">does not hold',
              "not measurable": '<span class="verdict verdict-unmeasurable">not measurable',
              "awaiting public data": '<span class="verdict verdict-awaiting">awaiting public data',
+             "not settled at this precision":
+                 '<span class="verdict verdict-unsettled">not settled at this precision',
              "physically impossible": '<span class="verdict verdict-fails">physically impossible',
              "physically possible": '<span class="verdict verdict-unmeasurable">possible at '}
     assert not re.search("[\u2705\u274c\u2b1c]", page)

@@ -80,6 +80,16 @@ def split(values, groups: list[int] | None) -> list[np.ndarray]:
     return np.split(x, np.cumsum(groups)[:-1])
 
 
+def process_logs(values, groups: list[int] | None) -> np.ndarray | None:
+    """The log of each process's median; None with fewer than two processes or a median
+    that is not positive."""
+    parts = [p for p in split(values, groups) if len(p)]
+    if len(parts) < 2:
+        return None
+    medians = np.array([np.median(p) for p in parts])
+    return None if np.any(medians <= 0) else np.log(medians)
+
+
 def _hierarchical_medians(parts: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """Bootstrap medians: each replicate draws processes with replacement, then
     samples with replacement within each drawn process, and pools them."""
@@ -121,21 +131,25 @@ def median_variance(k: int) -> float:
     return float(np.median(z, axis=1).var())
 
 
-def repeat_interval(values, groups: list[int] | None, level: float = CI_LEVEL) -> tuple[float, float] | None:
+def repeat_interval(values, groups: list[int] | None, level: float = CI_LEVEL,
+                    noise=None) -> tuple[float, float] | None:
     """Where the median of another run on the same machine, with as many processes,
     should land: a ``level`` prediction interval, or None with fewer than two processes
     (or a median that is not positive).
 
     A confidence interval bounds the machine's true median; a second run's median is
     an estimate with its own noise, so even an exact 95% interval holds it only about
-    83% of the time. The processes are the unit of replication: with ``k`` process
-    medians whose logs have standard deviation ``s``, each run's figure carries an
+    83% of the time. The processes are the unit of replication: with ``k`` processes
+    whose log medians have standard deviation ``s``, each run's figure carries an
     error of variance ``s^2 * median_variance(k)``, the difference of two runs twice
-    that, and Student's t with ``k - 1`` degrees of freedom pays for estimating ``s``
-    from so few processes. Logs, because speed varies by factors (and then the
-    interval of a throughput and of its time per step are the same). Centred on the
-    published median (of the pooled samples), which for few processes is close to the
-    middle process's median: noisier than their mean (``1/k``)."""
+    that, and Student's t pays for estimating ``s``. ``noise`` (a
+    :class:`pipeline.core.noise.Noise`: ``sd`` and ``df``) is that standard deviation
+    pooled over the workload's cells, with the whole workload's degrees of freedom;
+    without it the cell's own ``k`` processes give ``s`` on ``k - 1`` degrees of
+    freedom (t = 4.30 for three). Logs, because speed varies by factors (and then
+    the interval of a throughput and of its time per step are the same). Centred on
+    the published median (of the pooled samples), which for few processes is close to
+    the middle process's median: noisier than their mean (``1/k``)."""
     from scipy.stats import t  # publishing side only; see _half_binomial_cdf
 
     parts = [p for p in split(values, groups) if len(p)]
@@ -144,8 +158,8 @@ def repeat_interval(values, groups: list[int] | None, level: float = CI_LEVEL) -
     if len(parts) < 2 or np.any(medians <= 0) or centre <= 0:
         return None
     k = len(parts)
-    spread = float(np.log(medians).std(ddof=1)) * np.sqrt(2 * median_variance(k))
-    half = float(t.ppf(0.5 + level / 2, k - 1)) * spread
+    sd, df = (noise.sd, noise.df) if noise is not None else (float(np.log(medians).std(ddof=1)), k - 1)
+    half = float(t.ppf(0.5 + level / 2, df)) * sd * np.sqrt(2 * median_variance(k))
     return float(np.exp(np.log(centre) - half)), float(np.exp(np.log(centre) + half))
 
 
@@ -221,16 +235,29 @@ PAIRED_METHOD = "paired by round: bootstrap over rounds, then samples within eac
 
 
 def paired_ratio(pairs: list[tuple[np.ndarray, np.ndarray]], level: float = CI_LEVEL,
-                 seed: int = 0) -> tuple[float, float, float]:
+                 seed: int = 0, noise=None) -> tuple[float, float, float]:
     """The ratio of two cells measured side by side, round by round (pipeline/core/
     schedule.py): ``pairs`` holds, per round, side a's and side b's samples from the
     processes of that round. Each round gives one ratio of medians, in which the
     machine's speed during the round cancels; the estimate is the median of these
-    ratios. The interval resamples rounds with replacement, then samples within each
-    process of a drawn round, so it carries both the rounds' disagreement and the
-    noise within each process."""
+    ratios.
+
+    With ``noise`` (the workload's pooled between-process variance of log process
+    medians, :mod:`pipeline.core.noise`) the interval is Student's on its degrees of
+    freedom: a round's log ratio carries both processes' variance (``2 s^2``; pairing
+    can only cancel some of it, so the interval errs wide), and the median of ``k``
+    rounds ``median_variance(k)`` of that. Without, it resamples rounds with
+    replacement, then samples within each process of a drawn round: with three rounds
+    that interval ends near the extreme rounds and holds the true ratio far less
+    often than 95%."""
     if len(pairs) < 2:
         raise ValueError("a paired ratio needs two or more rounds")
+    estimate = float(np.median([np.median(a) / np.median(b) for a, b in pairs]))
+    if noise is not None:
+        from scipy.stats import t  # publishing side only; see _half_binomial_cdf
+
+        half = float(t.ppf(0.5 + level / 2, noise.df)) * np.sqrt(2 * noise.variance * median_variance(len(pairs)))
+        return estimate, float(estimate * np.exp(-half)), float(estimate * np.exp(half))
     rng = np.random.default_rng(seed)
     k = len(pairs)
     per_round = np.empty((BOOTSTRAP_RESAMPLES, k))
@@ -243,24 +270,44 @@ def paired_ratio(pairs: list[tuple[np.ndarray, np.ndarray]], level: float = CI_L
     replicates = np.median(np.take_along_axis(per_round, picks, axis=1), axis=1)
     tail = 100 * (1 - level) / 2
     low, high = np.percentile(replicates, [tail, 100 - tail])
-    estimate = float(np.median([np.median(a) / np.median(b) for a, b in pairs]))
     return estimate, float(low), float(high)
 
 
+PROCESS_TEST = "t test on the logs of the process medians"
+
+
+def process_test(a, b, groups_a: list[int] | None, groups_b: list[int] | None, noise=None) -> float | None:
+    """Two-sided p-value that ``a`` and ``b`` have the same typical speed, at the level
+    that is replicated: each process gives one value (the log of its median), never
+    its samples, which are not independent of each other. With ``noise`` (the
+    workload's pooled between-process variance, :mod:`pipeline.core.noise`) the test
+    uses it and its degrees of freedom; without, each side needs two processes and the
+    test is Welch's. None when neither is possible (one process a side)."""
+    from scipy.stats import t, ttest_ind
+
+    la, lb = process_logs(a, groups_a), process_logs(b, groups_b)
+    if la is None or lb is None:
+        return None
+    if noise is None:
+        return float(ttest_ind(la, lb, equal_var=False).pvalue)
+    if noise.variance <= 0:
+        return 0.0 if la.mean() != lb.mean() else 1.0
+    stat = (la.mean() - lb.mean()) / np.sqrt(noise.variance * (1 / len(la) + 1 / len(lb)))
+    return float(2 * t.sf(abs(stat), noise.df))
+
+
 def compare(a, b, threshold: float = 1.1, alpha: float = 0.05, groups_a: list[int] | None = None,
-            groups_b: list[int] | None = None) -> dict:
+            groups_b: list[int] | None = None, noise=None) -> dict:
     """Is ``a`` larger than ``b`` (say, throughput)? A difference is claimed only when
     the ratio of medians is beyond ``threshold`` either way, its interval excludes 1,
-    *and* the two-sided Mann-Whitney U test rejects equal distributions at ``alpha``."""
-    from scipy.stats import mannwhitneyu
-
+    *and* the test over processes (``process_test``) rejects equality at ``alpha``;
+    with one process a side there is no such test, and no difference is claimed."""
     ratio, low, high = ratio_interval(a, b, groups_a=groups_a, groups_b=groups_b)
-    p_value = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    p_value = process_test(a, b, groups_a, groups_b, noise)
     large = ratio >= threshold or ratio <= 1 / threshold
-    # the test treats samples as independent; the interval, resampled by process, must agree
     clear = low > 1 or high < 1
     verdict = "no measurable difference"
-    if large and clear and p_value < alpha:
+    if large and clear and p_value is not None and p_value < alpha:
         verdict = "higher" if ratio > 1 else "lower"
     return {"ratio": ratio, "ci_low": low, "ci_high": high, "p_value": p_value, "verdict": verdict,
             "threshold": threshold, "alpha": alpha}

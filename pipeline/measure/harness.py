@@ -194,9 +194,15 @@ def not_installed(workload: Workload, framework: str, mode: str, profile: str, m
     }
 
 
+class DetectionError(RuntimeError):
+    """A framework that is installed could not say which devices it sees."""
+
+
 def detect() -> dict:
     """This machine, and the devices each installed framework sees (each asked in
-    a process of its own, so no two frameworks share one)."""
+    a process of its own, so no two frameworks share one). A framework that is
+    installed but cannot answer raises DetectionError with its output: the machine
+    description is never written with an error where its devices should be."""
     from pipeline.core.frameworks import FRAMEWORKS
 
     info = hardware.describe()
@@ -205,14 +211,14 @@ def detect() -> dict:
         if not fw.installed():
             seen[name] = {"installed": False}
             continue
-        code = (f"import json; from pipeline.frameworks import {name}_backend as b; "
+        code = (f"import json; from pipeline.measure.backends import {name}_backend as b; "
                 f"print(json.dumps(b.visible_accelerators()))")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-        if proc.returncode == 0:
-            seen[name] = {"installed": True, "versions": fw.versions(),
-                          "accelerators": json.loads(proc.stdout.strip().splitlines()[-1])}
-        else:
-            seen[name] = {"installed": True, "versions": fw.versions(), "error": proc.stderr[-500:]}
+        if proc.returncode != 0:
+            raise DetectionError(f"{name}: asking which devices it sees failed (exit code {proc.returncode}): "
+                                 f"{proc.stderr.strip()[-500:]}")
+        seen[name] = {"installed": True, "versions": fw.versions(),
+                      "accelerators": json.loads(proc.stdout.strip().splitlines()[-1])}
     info["frameworks"] = seen
     return info
 

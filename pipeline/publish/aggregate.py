@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import quiet, results, statistics
+from pipeline.core import noise, quiet, results, statistics
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.publish import scale_out
+from pipeline.publish import scale_out, variance
 from pipeline.publish.compare import compiled_note
 
 SUMMARY_FIELDS = ("median", "ci_low", "ci_high", "q1", "q3", "min", "max", "cv", "n", "unstable", "unstable_part",
@@ -34,7 +34,8 @@ def _order(framework: str, mode: str) -> int:
     return names.index(framework) * 10 + (fw.modes.index(mode) if fw and mode in fw.modes else 9)
 
 
-def cell_row(result: dict) -> dict:
+def cell_row(result: dict, pooled: noise.Noise | None = None) -> dict:
+    """``pooled``: the between-process noise of the cell's workload on its machine (``noise.csv``)."""
     fw = FRAMEWORKS[result["framework"]]
     row = {
         "machine_id": result["machine_id"],
@@ -63,7 +64,7 @@ def cell_row(result: dict) -> dict:
         for field in SUMMARY_FIELDS if "summary" in metric else ():
             row[f"{name}.{field}"] = metric["summary"].get(field)  # older summaries lack the newer fields
         if "summary" in metric:
-            row.update(repeat_columns(name, metric))
+            row.update(repeat_columns(name, metric, pooled))
     row.update(reason_columns(result, "graph_breaks"))
     processes = result["processes"]
     row["processes"] = len(processes)
@@ -75,13 +76,13 @@ def cell_row(result: dict) -> dict:
     return row
 
 
-def repeat_columns(name: str, metric: dict | None) -> dict:
+def repeat_columns(name: str, metric: dict | None, pooled: noise.Noise | None = None) -> dict:
     """``{name}.repeat_low`` and ``.repeat_high``: where another run's median should land
-    (``statistics.repeat_interval``), from the samples, so that results stored before it
-    existed have it too; None with one process."""
+    (``statistics.repeat_interval``, with the workload's ``pooled`` noise), from the samples,
+    so that results stored before it existed have it too; None with one process."""
     span = None
     if metric and metric.get("samples"):
-        span = statistics.repeat_interval(metric["samples"], metric.get("groups"))
+        span = statistics.repeat_interval(metric["samples"], metric.get("groups"), noise=pooled)
     low, high = span or (None, None)
     return {f"{name}.repeat_low": low, f"{name}.repeat_high": high}
 
@@ -179,7 +180,7 @@ def declared_counts() -> dict:
 CASE_FIELDS = ("median", "ci_low", "ci_high", "p90", "p99", "cv", "unstable")
 
 
-def case_rows(result: dict) -> list[dict]:
+def case_rows(result: dict, pooled: noise.Noise | None = None) -> list[dict]:
     """Operations cases (and extra precisions): one row each, whatever their status."""
     fw = FRAMEWORKS[result["framework"]]
     declared = ((result.get("timing") or {}).get("cases")) or {}
@@ -198,7 +199,7 @@ def case_rows(result: dict) -> list[dict]:
             summary = (metrics.get(f"{name}/{metric}") or {}).get("summary") or {}
             for field in CASE_FIELDS:
                 row[f"{metric}.{field}"] = summary.get(field)
-            row.update(repeat_columns(metric, metrics.get(f"{name}/{metric}")))
+            row.update(repeat_columns(metric, metrics.get(f"{name}/{metric}"), pooled))
             row[f"{metric}.unit"] = (metrics.get(f"{name}/{metric}") or {}).get("unit")
         for key, metric in metrics.items():
             prefix, _, rest = key.partition("/")
@@ -263,12 +264,13 @@ def build_tables(all_results: list[dict], declared: dict | None = None,
         from pipeline.core.registry import discover
 
         ceiling_workloads = [n for n, w in discover().items() if w.spec.get("ceiling")]
-    rows = [cell_row(r) for r in all_results]
+    pooled = noise.of_results(all_results)
+    rows = [cell_row(r, pooled.get(noise.key(r))) for r in all_results]
     cells = pd.DataFrame([{**row, **completeness(row, declared)} for row in rows])
     samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
                            columns=["machine_id", "workload", "framework", "mode", "metric", "sample", "process",
                                     "value"])
-    cases = pd.DataFrame([row for r in all_results for row in case_rows(r)])
+    cases = pd.DataFrame([row for r in all_results for row in case_rows(r, pooled.get(noise.key(r)))])
     facts = pd.DataFrame(fact_rows(all_results), columns=["machine_id", "workload", "profile", "fact", "value"])
     ceiling = ceilings(cases, ceiling_workloads)
     if not cells.empty:
@@ -276,7 +278,8 @@ def build_tables(all_results: list[dict], declared: dict | None = None,
         cells = cells.sort_values(["machine_id", "workload", "order"]).reset_index(drop=True)
     if not cases.empty:
         cases = cases.sort_values(["machine_id", "workload", "order"], kind="stable").reset_index(drop=True)
-    return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling, "facts": facts}
+    return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling, "facts": facts,
+            "noise": pd.DataFrame(noise.rows(all_results), columns=noise.COLUMNS)}
 
 
 def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
@@ -419,7 +422,8 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
         refused = refused + sorted(impossible.values())
         found = [r for r in found if (r["machine_id"], r["workload"], r["framework"], r["mode"]) not in impossible]
         tables = build_tables(found)
-    tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"]))
+    tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"],
+                                 tables["noise"]))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
@@ -430,6 +434,9 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
     results.replace_file(out_dir / "machines.json", json.dumps(machines(everything), indent=1) + "\n")
     results.replace_file(out_dir / "reproduction.csv", runs_compared.to_csv(index=False))
     results.replace_file(out_dir / "reproduced_by.csv", record.to_csv(index=False))
+    history, _ = results.load_history(data_dir)
+    levels = variance.table(variance.published(everything, history, publish))
+    results.replace_file(out_dir / "variance.csv", levels.to_csv(index=False))
     results.replace_file(out_dir / "reproduction.json", json.dumps(reproduced, indent=1) + "\n")
     timer_checks = [json.loads(p.read_text()) for p in sorted((Path(data_dir) / "timer_check").glob("*.json"))]
     results.replace_file(out_dir / "timer_checks.json", json.dumps(timer_checks, indent=1) + "\n")
@@ -448,7 +455,7 @@ def read_tables(tables_dir: Path) -> dict:
     tables_dir = Path(tables_dir)
     tables = {name: _read(tables_dir / f"{name}.csv")
               for name in ("cells", "samples", "cases", "ceilings", "facts", "comparisons", "break_even",
-                           "ergonomics")}
+                           "ergonomics", "noise", "variance")}
     tables["scale_out"] = scale_out.load(tables_dir / "scale_out.json")
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
     for name in ("machines", "timer_checks", "guide", "reproduction"):

@@ -28,6 +28,8 @@ SCHEMA_PATH = SCHEMAS / "claims.schema.json"
 HOLDS, FAILS, UNMEASURABLE = "holds", "does not hold", "not measurable"
 #: a claim about a public figure (stars, downloads, paper shares) that could not be read yet
 AWAITING = "awaiting public data"
+#: the ratio's 95% interval reaches both sides of a threshold: the figures cannot say which side it is on
+UNSETTLED = "not settled at this precision"
 #: snapshot figures are not tied to a machine
 PUBLIC = "public sources"
 #: counts read from the implementation files are the same on every machine (pipeline/publish/scale_out.py)

@@ -9,8 +9,9 @@ import math
 
 import pandas as pd
 
+from pipeline.core import noise
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.core.statistics import compare
+from pipeline.core.statistics import PROCESS_TEST, compare
 
 EAGER = "eager"
 
@@ -35,7 +36,9 @@ def _samples(samples: pd.DataFrame, framework: str, mode: str, metric: str) -> t
 
 def sentence(a_label: str, b_label: str, result: dict, what: str) -> str:
     """Worded with the larger one first, so every stated ratio is at least 1."""
-    stats = f"Mann–Whitney p = {result['p_value']:.2g}"
+    p_value = result.get("p_value")
+    stats = (f"{PROCESS_TEST}: p = {p_value:.2g}" if p_value is not None and not pd.isna(p_value)
+             else "one process a side: no test between processes")
     if result["verdict"] == "no measurable difference":
         return (f"{a_label} vs {b_label}: no measurable difference in {what} (ratio {result['ratio']:.2f}, "
                 f"95% CI {result['ci_low']:.2f}–{result['ci_high']:.2f}, {stats})")
@@ -46,9 +49,11 @@ def sentence(a_label: str, b_label: str, result: dict, what: str) -> str:
 
 
 def comparisons(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float, alpha: float,
-                metric: str = "train_throughput", what: str = "training throughput") -> list[dict]:
+                metric: str = "train_throughput", what: str = "training throughput",
+                pooled: noise.Noise | None = None) -> list[dict]:
     """Each framework's best mode against the others', and each compiled mode against
-    its framework's eager mode. Only complete ``ok`` cells take part."""
+    its framework's eager mode. Only complete ``ok`` cells take part. ``pooled``: the
+    workload's between-process noise on the machine, for the test over processes."""
     ok = cells[(cells["status"] == "ok") & cells["complete"].astype(bool)]
     if ok.empty or f"{metric}.median" not in ok:
         return []
@@ -68,7 +73,7 @@ def comparisons(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float, al
         xb, groups_b = _samples(samples, b.framework, b.mode, metric)
         if len(xa) < 3 or len(xb) < 3:
             continue
-        result = compare(xa, xb, threshold, alpha, groups_a, groups_b)
+        result = compare(xa, xb, threshold, alpha, groups_a, groups_b, pooled)
         out.append({"kind": kind, "a": a.cell, "b": b.cell, **result,
                     "sentence": sentence(a.cell, b.cell, result, what)})
     return out
@@ -142,8 +147,11 @@ BREAK_EVEN_COLUMNS = ["machine_id", "workload", "cell", "first_step_s", "warm_fi
 
 
 def derived_tables(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float,
-                   alpha: float) -> dict[str, pd.DataFrame]:
-    """``comparisons`` and ``break_even`` for every training workload on every machine."""
+                   alpha: float, noise_table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """``comparisons`` and ``break_even`` for every training workload on every machine;
+    ``noise_table``: ``noise.csv``, whose pooled noise the comparisons test with."""
+    pooled = {} if noise_table is None or noise_table.empty else \
+        {(r["machine_id"], r["workload"]): noise.from_row(r) for r in noise_table.to_dict("records")}
     compared, even = [], []
     if not cells.empty and "train_throughput.median" in cells:
         for (machine_id, workload), group in cells.groupby(["machine_id", "workload"], sort=True):
@@ -151,7 +159,8 @@ def derived_tables(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float,
                 continue  # an operations workload, or no successful training cell
             theirs = samples[(samples["machine_id"] == machine_id) & (samples["workload"] == workload)]
             where = {"machine_id": machine_id, "workload": workload}
-            compared += [{**where, **row} for row in comparisons(group, theirs, threshold, alpha)]
+            compared += [{**where, **row} for row in comparisons(group, theirs, threshold, alpha,
+                                                                 pooled=pooled.get((machine_id, workload)))]
             if {"time_to_first_step", "train_step_time"} <= set(group.columns):
                 even += [{**where, **row} for row in break_even(group)]
     return {"comparisons": pd.DataFrame(compared, columns=COMPARISON_COLUMNS),

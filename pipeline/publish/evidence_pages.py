@@ -22,11 +22,12 @@ from pipeline.publish import guide
 from pipeline.publish.bounds import BOUND, rate_words, share_range
 from pipeline.publish.escaping import json_for_script, md, md_link
 from pipeline.publish.formats import fmt_value
-from pipeline.publish.verdicts import AWAITING, FAILS, HOLDS, IMPOSSIBLE, POSSIBLE, UNMEASURABLE
+from pipeline.publish.verdicts import AWAITING, FAILS, HOLDS, IMPOSSIBLE, POSSIBLE, UNMEASURABLE, UNSETTLED
 
 #: verdict -> CSS class of its mark; the mark is words, so it reads without an emoji font
 BADGES = {HOLDS: "verdict-holds", FAILS: "verdict-fails", UNMEASURABLE: "verdict-unmeasurable",
-          AWAITING: "verdict-awaiting", IMPOSSIBLE: "verdict-fails", POSSIBLE: "verdict-unmeasurable"}
+          AWAITING: "verdict-awaiting", UNSETTLED: "verdict-unsettled", IMPOSSIBLE: "verdict-fails",
+          POSSIBLE: "verdict-unmeasurable"}
 
 
 def _metric_name(pred: dict, side: str) -> str:
@@ -45,7 +46,8 @@ def claims_context(doc: dict, verdicts: pd.DataFrame, references: dict | None = 
     by_claim = {cid: g for cid, g in verdicts.groupby("claim")} if not verdicts.empty else {}
     sources = []
     tested_total = 0
-    counts = {"holds": 0, "fails": 0, "mixed": 0, "unmeasured": 0, "awaiting": 0, "needs": 0, "unmeasurable": 0}
+    counts = {"holds": 0, "fails": 0, "mixed": 0, "unsettled": 0, "unmeasured": 0, "awaiting": 0, "needs": 0,
+              "unmeasurable": 0}
     for source in doc["sources"]:
         mine = [c for c in doc["claims"] if c["source"] == source["id"]]
         tested = []
@@ -66,7 +68,7 @@ def claims_context(doc: dict, verdicts: pd.DataFrame, references: dict | None = 
                 rows.append({
                     "machine_id": v["machine_id"] if isinstance(v["machine_id"], str) else None,
                     "verdict": v["verdict"],
-                    "badge": v["verdict"] + (" (close)" if v.get("close") is True else ""),
+                    "badge": v["verdict"],
                     "badge_class": BADGES[v["verdict"]],
                     "a": _side(a_name, v.get("a_value"), v.get("a_cell")),
                     "b": _side(b_name, v.get("b_value"), v.get("b_cell")) if "b" in pred else "–",
@@ -80,6 +82,8 @@ def claims_context(doc: dict, verdicts: pd.DataFrame, references: dict | None = 
                 counts["holds"] += 1
             elif FAILS in kinds:
                 counts["fails"] += 1
+            elif UNSETTLED in kinds:
+                counts["unsettled"] += 1
             elif AWAITING in kinds:
                 counts["awaiting"] += 1
             else:

@@ -15,6 +15,13 @@ def fmt(value, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def fmt_pct(value, digits: int = 1) -> str:
+    """A fraction as a percentage: 0.123 -> "12.3%"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{100 * value:.{digits}f}%"
+
+
 def fmt_bytes(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -79,8 +80,10 @@ def _better(crit: dict) -> str:
     return direction(crit)
 
 
-def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, str]]:
-    """framework -> (best value, cell label) of a results criterion on one machine."""
+def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, str, float | None]]:
+    """framework -> (best value, cell label, noise) of a results criterion on one machine;
+    the noise is the standard deviation of the log of one run's figure, from the cell's
+    repeat interval (None where the figure has none: a single value, a count)."""
     if "case" in crit:
         frame, column = tables["cases"], CASE_METRICS[crit["metric"]][0]
         frame = frame[frame["case"] == crit["case"]] if not frame.empty else frame
@@ -97,10 +100,24 @@ def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, 
     if "cells" in crit:
         mine = select_cells(mine, crit["cells"])
     out = {}
+    base = column.removesuffix(".median")
     for framework, group in mine.groupby("framework"):
         row = group.loc[group[column].idxmax() if _better(crit) == "higher" else group[column].idxmin()]
-        out[framework] = (float(row[column]), row["cell"])
+        out[framework] = (float(row[column]), row["cell"],
+                          run_sd(row.get(f"{base}.repeat_low"), row.get(f"{base}.repeat_high")))
     return out
+
+
+#: The repeat interval's quantile: it spans ±Z·√2 standard deviations of one run's log figure.
+Z = 1.96
+
+
+def run_sd(low, high) -> float | None:
+    """The standard deviation of the log of one run's figure, from its repeat interval
+    (which holds another run's figure, so carries two runs' errors: √2); None without one."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high) or low <= 0 or high <= low:
+        return None
+    return float(np.log(high / low) / 2 / (Z * np.sqrt(2)))
 
 
 def values(crit: dict, tables: dict, machine: str, ecosystem: dict, ergonomics: pd.DataFrame) -> dict:
@@ -108,8 +125,8 @@ def values(crit: dict, tables: dict, machine: str, ecosystem: dict, ergonomics: 
     out = {}
     if "workload" in crit:
         evidence = f"workloads/{crit['workload']}.md#on-{machine}"
-        for framework, (value, cell) in _measured(crit, tables, machine).items():
-            out[framework] = {"value": value, "detail": cell, "evidence": evidence}
+        for framework, (value, cell, sd) in _measured(crit, tables, machine).items():
+            out[framework] = {"value": value, "detail": cell, "evidence": evidence, "sd": sd}
     elif "ecosystem" in crit:
         figure = FIGURES[crit["ecosystem"]]
         for framework, entries in ecosystem_figures(ecosystem, figure.kind, machine).items():
@@ -184,10 +201,39 @@ def answer(scenario: dict, rows: list[dict], ranking: list[dict]) -> dict:
     if not full:
         return {"status": "not measured", "why": "no criterion has a measured value"}
     top, runner_up = full[0], (full[1] if len(full) > 1 else None)
+    spread = margin_interval(scenario, rows, top["framework"], runner_up["framework"]) if runner_up else None
     return {"status": "answered", "framework": top["framework"], "label": top["label"], "score": top["score"],
             "runner_up": runner_up["label"] if runner_up else None,
             "margin": top["score"] - runner_up["score"] if runner_up else None,
+            "margin_low": spread[0] if spread else None, "margin_high": spread[1] if spread else None,
+            # the margin's interval reaches zero: a repeat run could name the runner-up
+            "tie": bool(spread and spread[0] <= 0),
             "criteria": len(scenario["criteria"]), "partial": [r["label"] for r in ranking if r["partial"]]}
+
+
+#: Draws of the measured figures behind an answer's margin (fixed seed: the same pages from the same tables).
+DRAWS = 2000
+
+
+def margin_interval(scenario: dict, rows: list[dict], top: str, runner_up: str,
+                    seed: int = 0) -> tuple[float, float]:
+    """The 95% interval of the score margin of ``top`` over ``runner_up``: every measured
+    figure that has a repeat interval is drawn again from its noise (lognormal around
+    its median with the ``sd`` of one run's figure), the scores and the mean are
+    recomputed as the page computes them, and the margin's 2.5th and 97.5th percentiles
+    are taken. Figures without noise (counts, sizes, single values) stay as they are."""
+    rng = np.random.default_rng(seed)
+    margins = np.empty(DRAWS)
+    for i in range(DRAWS):
+        drawn = []
+        for crit, row in zip(scenario["criteria"], rows, strict=True):
+            found = {f: ({**v, "value": v["value"] * float(np.exp(rng.normal(0.0, v["sd"])))} if v.get("sd") else v)
+                     for f, v in row["values"].items()}
+            drawn.append({**row, "scores": score(crit, found)})
+        by = {r["framework"]: r["score"] for r in recommend(scenario, drawn)}
+        margins[i] = by.get(top, 0.0) - by.get(runner_up, 0.0)
+    low, high = np.percentile(margins, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def write(data_dir: Path, out: Path) -> list[dict]:

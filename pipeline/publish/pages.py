@@ -24,7 +24,7 @@ from pipeline.core.registry import discover
 from pipeline.publish import escaping
 from pipeline.publish.aggregate import read_tables
 from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
-from pipeline.publish.formats import fmt, fmt_bytes, fmt_si, fmt_span
+from pipeline.publish.formats import fmt, fmt_bytes, fmt_pct, fmt_si, fmt_span
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHARTS_URL = "assets/charts"
@@ -46,6 +46,8 @@ DOWNLOADS = {
     "ergonomics.csv": "lines and distinct framework APIs per implementation",
     "reproduction.csv": "per machine, its current medians against each cell's measurement before them",
     "reproduced_by.csv": "per current figure, the earlier runs whose medians fall inside its repeat interval",
+    "noise.csv": "per machine and workload, the pooled between-process variance the repeat intervals use",
+    "variance.csv": "per machine and workload, the variance of the figures split into samples, processes and runs",
 }
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
@@ -94,6 +96,7 @@ def _env() -> jinja2.Environment:
     env = escaping.environment(TEMPLATES)
     env.filters["fmt"] = fmt
     env.filters["fmt_bytes"] = fmt_bytes
+    env.filters["pct"] = fmt_pct
     env.filters["fmt_si"] = fmt_si
     env.filters["fmt_span"] = fmt_span
     return env
@@ -224,6 +227,7 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
     # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
     emit("generated/knobs.md", "knobs.md.j2", machines=machine_list)
     emit("generated/timer_check.md", "timer_check.md.j2", reports=tables["timer_checks"])
+    emit("generated/variance.md", "variance.md.j2", levels=_rows(tables["variance"]))
     # fragments the hand-written Contributing page includes: the contract's facts from the code that holds them
     from pipeline.publish import contributing
 

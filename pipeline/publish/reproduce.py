@@ -17,17 +17,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import quiet, results, statistics
+from pipeline.core import noise, quiet, results, statistics
 
 COLUMNS = ["machine_id", "workload", "framework", "mode", "profile", "metric", "median_a", "median_b", "ratio",
-           "b_in_a", "a_in_b", "b_in_a_ci", "outcome", "cause"]
+           "b_in_a", "a_in_b", "b_in_a_ci", "repeat_width", "outcome", "cause"]
 
 
-def expected(metric: dict) -> tuple[float, float]:
+def expected(metric: dict, pooled: noise.Noise | None = None) -> tuple[float, float]:
     """Where the other run's median should land: this run's repeat interval
-    (``statistics.repeat_interval``); with one process, which cannot say how processes
-    differ, the interval of its median."""
-    span = statistics.repeat_interval(metric["samples"], metric.get("groups"))
+    (``statistics.repeat_interval``, with the workload's ``pooled`` noise in that run);
+    with one process, which cannot say how processes differ, the interval of its median."""
+    span = statistics.repeat_interval(metric["samples"], metric.get("groups"), noise=pooled)
     return span or (metric["summary"]["ci_low"], metric["summary"]["ci_high"])
 
 
@@ -64,6 +64,7 @@ def _cause(result: dict) -> list[str]:
 def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
     """One row per cell and headline metric measured ok in both runs; and the two speed indices."""
     first = {_key(r): r for r in a}
+    noise_a, noise_b = noise.of_results(a), noise.of_results(b)
     speeds = {"a": _speed(a), "b": _speed(b)}
     apart = quiet.speed_apart(speeds["a"], speeds["b"])
     moved = [apart] if apart else []
@@ -78,7 +79,8 @@ def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
             if ma is None:
                 continue
             sa, sb = ma["summary"], mb["summary"]
-            (low_a, high_a), (low_b, high_b) = expected(ma), expected(mb)
+            (low_a, high_a) = expected(ma, noise_a.get(noise.key(ra)))
+            (low_b, high_b) = expected(mb, noise_b.get(noise.key(rb)))
             b_in_a, a_in_b = low_a <= sb["median"] <= high_a, low_b <= sa["median"] <= high_b
             causes = _cause(rb) + moved
             recorded = any(p.get("interference") for p in rb.get("processes") or [])
@@ -88,6 +90,7 @@ def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
                          "median_a": sa["median"], "median_b": sb["median"], "ratio": sb["median"] / sa["median"],
                          "b_in_a": b_in_a, "a_in_b": a_in_b,
                          "b_in_a_ci": sa["ci_low"] <= sb["median"] <= sa["ci_high"],
+                         "repeat_width": high_a / low_a if low_a > 0 else None,
                          "outcome": outcome, "cause": "; ".join(causes)})
     frame = pd.DataFrame(rows, columns=COLUMNS).sort_values(COLUMNS[:6], kind="stable").reset_index(drop=True)
     return frame, speeds
@@ -105,7 +108,8 @@ def claim_verdicts(rs: list[dict], doc: dict, comparison: dict) -> pd.DataFrame:
     from pipeline.publish.verdicts import judge
 
     tables = build_tables(rs)
-    tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"]))
+    tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"],
+                                 tables["noise"]))
     measured = [c for c in doc["claims"] if "predicate" in c and "ecosystem" not in c["predicate"]]
     return judge({**doc, "claims": measured}, tables, {})
 
@@ -151,6 +155,37 @@ def report(data_dir: Path, run_a: str, run_b: str) -> tuple[pd.DataFrame, dict, 
     return frame, speeds, refused_a + refused_b, _moved(data_dir, a, b)
 
 
+#: The bands a repeat run's median is judged by: within 5% and within 10% of the first run's.
+BANDS = (0.05, 0.10)
+
+
+def precision(frame: pd.DataFrame) -> dict:
+    """How precise one run's figures were, judged by another run: the share of medians
+    the second run kept within each band (``BANDS``), the median width (high over low)
+    of the first run's published repeat intervals, and their coverage (the share of
+    the second run's medians inside them). Empty frame: no figure compared."""
+    if frame.empty:
+        return {"figures": 0}
+    change = (frame["ratio"].astype(float) - 1).abs()
+    widths = frame["repeat_width"].dropna().astype(float)
+    return {"figures": len(frame),
+            **{f"within_{round(100 * band)}": float((change <= band).mean()) for band in BANDS},
+            "median_change": float(change.median()),
+            "median_width": float(widths.median()) if len(widths) else None,
+            "coverage": float(frame["b_in_a"].astype(bool).mean())}
+
+
+def precision_line(p: dict) -> str:
+    """``precision`` in one sentence, for the report and the pages alike."""
+    if not p.get("figures"):
+        return "no figure measured ok in both runs"
+    bands = ", ".join(f"{100 * p[f'within_{round(100 * b)}']:.0f}% within ±{100 * b:.0f}%" for b in BANDS)
+    width = (f"published repeat ranges a median {p['median_width']:.2f}x wide (high/low), holding "
+             f"{100 * p['coverage']:.0f}% of the second run's medians") if p.get("median_width") else \
+        "no repeat range (one process a cell)"
+    return f"precision over {p['figures']} medians: {bands}; median change {100 * p['median_change']:.1f}%; {width}"
+
+
 def table(frame: pd.DataFrame, speeds: dict, run_a: str, run_b: str, claims: pd.DataFrame | None = None) -> str:
     """The report as a plain-text table with a summary line, then the claims that moved."""
     lines = [f"run A {run_a}, run B {run_b}"]
@@ -173,6 +208,7 @@ def table(frame: pd.DataFrame, speeds: dict, run_a: str, run_b: str, claims: pd.
                  f"inside the interval of A's median: {in_ci}); {unexplained} miss(es) without a recorded cause; "
                  f"median ratio B/A {median_ratio:.2f}"
                  if n else "no cell was measured ok in both runs")
+    lines.append(precision_line(precision(frame)))
     if claims is not None and len(claims):
         moved = claims[claims["moved"]]
         lines.append(f"claims judged on both runs: {len(claims)}; moved (verdict changed, or ratio by more than "
@@ -217,6 +253,7 @@ RECORD_COLUMNS = ["machine_id", "workload", "framework", "mode", "profile", "met
 def reproduced_by(history: list[dict], current: list[dict]) -> pd.DataFrame:
     """Per current figure: how many earlier runs of its cell measured it, and how many of
     their medians fall inside its repeat interval (the runs that reproduced it)."""
+    pooled = noise.of_results(current)
     earlier: dict[tuple, list[dict]] = {}
     for result in history:
         if result["status"] == "ok":
@@ -228,7 +265,7 @@ def reproduced_by(history: list[dict], current: list[dict]) -> pd.DataFrame:
             continue
         theirs = {results.run_of(o): headline(o) for o in runs}
         for name, metric in headline(r).items():
-            low, high = expected(metric)
+            low, high = expected(metric, pooled.get(noise.key(r)))
             medians = {run: m[name]["summary"]["median"] for run, m in theirs.items() if name in m}
             if not medians:
                 continue
@@ -288,6 +325,7 @@ def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict
             .to_dict("records"),
             "claims": len(moved), "claims_moved": _records(moved[moved["moved"]]), "claim_move": CLAIM_MOVE,
             "record": _record_summary(record[record["machine_id"] == machine]),
+            "precision": precision(frame), "precision_line": precision_line(precision(frame)),
         })
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "run_a", "run_b"])
     return frame, summaries, record.reset_index(drop=True), refused

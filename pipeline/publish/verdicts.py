@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core import quiet, statistics
+from pipeline.core import catalogue, noise, quiet, statistics
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import bounds, scale_out
@@ -35,6 +35,7 @@ from pipeline.publish.claims import (
     PUBLIC,
     SOURCE_FILES,
     UNMEASURABLE,
+    UNSETTLED,
     Side,
     _num,
     direction,
@@ -116,10 +117,12 @@ def _runs_apart(machines: list | None, machine: str, a: Side, b: Side | None) ->
             f"{apart}: not compared across the two runs")
 
 
-def _test(pred: dict, a: Side, b: Side | None, paired: list | None = None) -> dict:
-    """Compare the ratio a/b (or a alone) with the thresholds; 'close' when its 95%
-    interval reaches both sides of a threshold. With two or more ``paired`` rounds the
-    ratio and its interval are taken round by round."""
+def _test(pred: dict, a: Side, b: Side | None, paired: list | None = None, pooled=None) -> dict:
+    """Compare the ratio a/b (or a alone) with the thresholds. When its 95% interval
+    reaches both sides of a threshold ('close') the verdict is UNSETTLED: the point
+    estimate alone does not decide it. With two or more ``paired`` rounds the ratio and
+    its interval are taken round by round, the interval from the workload's ``pooled``
+    between-process noise where there is one."""
     if a.value is None or (b is not None and b.value is None):
         missing = a if a.value is None else b
         return {"verdict": AWAITING if missing.awaiting else UNMEASURABLE, "reason": missing.reason, "ratio": None,
@@ -129,7 +132,7 @@ def _test(pred: dict, a: Side, b: Side | None, paired: list | None = None) -> di
     ratio = a.value / b.value if b is not None else a.value
     paired_rounds = len(paired) if b is not None and paired and len(paired) >= 2 else 0
     if paired_rounds:
-        ratio, *span = statistics.paired_ratio(paired)
+        ratio, *span = statistics.paired_ratio(paired, noise=pooled)
     elif b is not None and None not in (a.low, a.high, b.low, b.high) and b.low > 0:
         span = (a.low / b.high, a.high / b.low)
     elif b is None and None not in (a.low, a.high):
@@ -147,11 +150,21 @@ def _test(pred: dict, a: Side, b: Side | None, paired: list | None = None) -> di
     paired_words = f", paired over {paired_rounds} rounds" if paired_rounds else ""
     wanted = " and ".join(f"{'≥' if k == 'at_least' else '≤'} {pred[k]:g}"
                           for k in ("at_least", "at_most") if k in pred)
-    return {"verdict": HOLDS if holds else FAILS, "ratio": ratio, "close": close,
+    verdict = UNSETTLED if close else HOLDS if holds else FAILS
+    return {"verdict": verdict, "ratio": ratio, "close": close,
             "ratio_low": span[0] if span else None, "ratio_high": span[1] if span else None,
             "paired_rounds": paired_rounds,
             "reason": f"{what} {ratio:.3g}{paired_words}, wanted {wanted}"
-                      + (" (the 95% interval reaches both sides: close)" if close else "")}
+                      + (f"; its 95% interval {span[0]:.3g}–{span[1]:.3g} reaches both sides of the threshold, "
+                         f"so these runs cannot settle it" if close else "")}
+
+
+def _pooled(table: pd.DataFrame | None, machine: str, workload: str) -> noise.Noise | None:
+    """The workload's between-process noise on the machine, from ``noise.csv`` (None without)."""
+    if table is None or table.empty:
+        return None
+    mine = table[(table["machine_id"] == machine) & (table["workload"] == workload)]
+    return noise.from_row(mine.iloc[0].to_dict()) if len(mine) else None
 
 
 def _result_rows(claim: dict, tables: dict) -> list[dict]:
@@ -210,7 +223,10 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
                          "evidence": evidence})
             continue
         paired = rounds(tables.get("samples"), machine, pred["workload"], sampled) if len(sampled) == 2 else None
-        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b, paired),
+        # the pooled noise is that of timed samples: a per-process value (an accuracy, a count) keeps its own
+        timed = all(getattr(catalogue.find(m.rpartition("/")[2]), "sampled", False) for _, m in sampled)
+        pooled = _pooled(tables.get("noise"), machine, pred["workload"]) if timed else None
+        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b, paired, pooled),
                      "a_value": a.value, "a_cell": a.cell, "b_value": b.value if b else None,
                      "b_cell": b.cell if b else None, "evidence": evidence})
     if not rows:
@@ -342,6 +358,8 @@ def _overall(v: pd.Series) -> str:
         return "mixed" if (v == FAILS).any() else HOLDS
     if (v == FAILS).any():
         return FAILS
+    if (v == UNSETTLED).any():
+        return UNSETTLED
     return AWAITING if (v == AWAITING).any() else UNMEASURABLE
 
 
