@@ -22,6 +22,13 @@ def fmt_pct(value, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%"
 
 
+def fmt_signed(value, digits: int = 2) -> str:
+    """A number that may be negative, with a true minus sign: -0.13 -> "−0.13"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}".replace("-", "\u2212")
+
+
 def fmt_bytes(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"

@@ -24,7 +24,7 @@ from pipeline.core.registry import discover
 from pipeline.publish import escaping
 from pipeline.publish.aggregate import read_tables
 from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
-from pipeline.publish.formats import fmt, fmt_bytes, fmt_pct, fmt_si, fmt_span
+from pipeline.publish.formats import fmt, fmt_bytes, fmt_pct, fmt_si, fmt_signed, fmt_span
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHARTS_URL = "assets/charts"
@@ -97,6 +97,7 @@ def _env() -> jinja2.Environment:
     env.filters["fmt"] = fmt
     env.filters["fmt_bytes"] = fmt_bytes
     env.filters["pct"] = fmt_pct
+    env.filters["fmt_signed"] = fmt_signed
     env.filters["fmt_si"] = fmt_si
     env.filters["fmt_span"] = fmt_span
     return env
