@@ -175,7 +175,9 @@ def test_a_quiet_process_records_what_else_ran_and_its_canary(tmp_path):
     assert result["status"] == "ok", process["attempts"]
     assert process["run_id"] == "test-run" and len(process["attempts"]) == 1
     busy = process["interference"]
-    assert busy["window_s"] > 1.0 and busy["outside_cores"] <= quiet.OUTSIDE_CORES_LIMIT
+    assert busy["outside_cores"] <= quiet.OUTSIDE_CORES_LIMIT
+    # read over the timed samples (one run of them per timed loop), not the whole process
+    assert busy["stretches"] >= 1 and 0.5 < busy["window_s"] < process["duration_s"]
     # the busy step keeps one core of the apparatus working, and that is not counted as other work
     assert busy["outside_cpu_s"] < busy["window_s"] / 2
     # what started the worker (here the test's own process, as the harness) is recorded apart

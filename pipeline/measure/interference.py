@@ -63,36 +63,63 @@ def _freq_mhz() -> float | None:
 
 
 class Window:
-    """``start()`` before the timed work, ``stop()`` after it: the record of what else ran."""
+    """What else ran while the process timed: ``resume()`` before a stretch of timed work,
+    ``pause()`` after it, as many stretches as the protocol times (the timed samples,
+    not the setup, compiling and checking between them); ``record()`` sums them.
+    ``start()`` / ``stop()`` time one stretch and record it."""
 
-    def start(self) -> Window:
-        self._wall = time.perf_counter()
-        self._system = psutil.cpu_times()
-        self._tree, self._ancestors = _tree_cpu(), _ancestors_cpu()
-        self._freq = _freq_mhz()
+    def __init__(self) -> None:
+        self._open: tuple | None = None
+        self._sums = {"wall": 0.0, "busy": 0.0, "tree": 0.0, "apparatus": 0.0, "steal": 0.0}
+        self.stretches = 0
+        self._freq_start = self._freq_end = None
+
+    def resume(self) -> Window:
+        if self._freq_start is None:
+            self._freq_start = _freq_mhz()
+        self._open = (time.perf_counter(), psutil.cpu_times(), _tree_cpu(), _ancestors_cpu())
         return self
 
-    def stop(self) -> dict:
-        wall = time.perf_counter() - self._wall
+    def pause(self) -> None:
+        if self._open is None:
+            return
+        wall0, system0, tree0, ancestors0 = self._open
+        wall = time.perf_counter() - wall0
         system, tree, ancestors = psutil.cpu_times(), _tree_cpu(), _ancestors_cpu()
+        self._sums["wall"] += wall
+        self._sums["busy"] += max(0.0, _busy(system) - _busy(system0))
+        self._sums["tree"] += max(0.0, tree - tree0)
+        self._sums["apparatus"] += max(0.0, ancestors - ancestors0)
+        self._sums["steal"] += max(0.0, getattr(system, "steal", 0.0) - getattr(system0, "steal", 0.0))
+        self._freq_end = _freq_mhz()
+        self._open = None
+        self.stretches += 1
+
+    def start(self) -> Window:
+        return self.resume()
+
+    def stop(self) -> dict:
+        self.pause()
+        return self.record()
+
+    def record(self) -> dict:
+        wall, sums = self._sums["wall"], self._sums
         cpus = psutil.cpu_count() or 1
-        busy = max(0.0, _busy(system) - _busy(self._system))
-        apparatus = max(0.0, ancestors - self._ancestors)
-        outside = max(0.0, busy - (tree - self._tree) - apparatus)
-        steal = max(0.0, getattr(system, "steal", 0.0) - getattr(self._system, "steal", 0.0))
+        outside = max(0.0, sums["busy"] - sums["tree"] - sums["apparatus"])
         try:
             load = round(os.getloadavg()[0], 2)
         except OSError:
             load = None
         return {
             "window_s": round(wall, 4),
+            "stretches": self.stretches,
             "cpus": cpus,
             "outside_cpu_s": round(outside, 4),
             "outside_cores": round(outside / wall, 4) if wall > 0 else 0.0,
             # the harness and the DAG engine: not other work, but not free either
-            "apparatus_cores": round(apparatus / wall, 4) if wall > 0 else 0.0,
-            "steal_share": round(steal / (wall * cpus), 4) if wall > 0 else 0.0,
+            "apparatus_cores": round(sums["apparatus"] / wall, 4) if wall > 0 else 0.0,
+            "steal_share": round(sums["steal"] / (wall * cpus), 4) if wall > 0 else 0.0,
             "load_1min": load,
-            "freq_mhz_start": self._freq,
-            "freq_mhz_end": _freq_mhz(),
+            "freq_mhz_start": self._freq_start,
+            "freq_mhz_end": self._freq_end,
         }

@@ -1,11 +1,25 @@
 """The clock the harness uses, shared by the measured process and the
-independent-timer check, so that the check tests exactly this code."""
+independent-timer check, so that the check tests exactly this code.
+
+The measured process hands :func:`observe` what watches its timed samples (an
+interference window): it is resumed just before a run of samples and paused just
+after, outside the timed calls, so what else ran is read over the samples
+themselves and not over setup, compiling and checking."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from typing import Any
+
+_observer = None
+
+
+def observe(observer) -> None:
+    """``observer.resume()`` before each run of samples, ``observer.pause()`` after it
+    (None: nothing watches)."""
+    global _observer
+    _observer = observer
 
 
 def timed(fn: Callable[[], Any], sync: Callable[[Any], None]) -> float:
@@ -28,4 +42,10 @@ def sample(fn: Callable[[], Any], sync: Callable[[Any], None], warmup: int, samp
             out = fn()
         return out
 
-    return [timed(block, sync) / per_sample for _ in range(samples)]
+    if _observer is not None:
+        _observer.resume()
+    try:
+        return [timed(block, sync) / per_sample for _ in range(samples)]
+    finally:
+        if _observer is not None:
+            _observer.pause()

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from pipeline.contract import REPLICAS
-from pipeline.measure import canary, hardware, interference, knobs
+from pipeline.measure import canary, hardware, interference, knobs, timing
 
 
 def measure(args: dict) -> dict:
@@ -62,12 +62,16 @@ def measure(args: dict) -> dict:
     protocol = training if workload.is_training else operations
     impl = workload.implementation(fw.name)
     before = canary.read()
-    window = interference.Window().start()
+    # what else ran is read over the timed samples only (timing.sample resumes and pauses it)
+    window = interference.Window()
+    timing.observe(window)
     try:
         outcome = protocol.measure(session, workload, problem, impl, args["mode"])
     except NotImplementedError as err:
         return {**partial, "status": "unsupported", "reason": str(err) or "not implemented", "metrics": {}}
-    busy = window.stop()
+    finally:
+        timing.observe(None)
+    busy = window.record()
     return {**partial, **outcome, "interference": busy, "canary": {"before": before, "after": canary.read()}}
 
 

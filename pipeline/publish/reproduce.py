@@ -1,9 +1,10 @@
 """Did a second run reproduce the first? Per cell and headline metric: the ratio
 of the two medians, whether each median falls inside the other run's repeat
 interval (where another run should land; also whether it falls inside the
-interval of the median, which a noisy second figure misses more often), and what
-the later run recorded that could explain a miss (contended processes, canary
-drift, flagged steal, a speed index that moved).
+interval of the median, which a noisy second figure misses more often), and
+what the two runs recorded about the cell's own processes that explains a miss in
+size and direction (steal during the timed samples, the machine's speed as the cell's
+canary readings saw it).
 
 Runs are read from the stored results: the current ones under ``results/`` and
 those replaced since under ``history/`` (:func:`pipeline.core.results.store`).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.core import noise, quiet, results, statistics
@@ -46,19 +48,44 @@ def _speed(rs: list[dict]) -> dict[str, float] | None:
     return quiet.tally([p for r in rs for p in r.get("processes") or []])["speed"]
 
 
-def _cause(result: dict) -> list[str]:
-    """What the run recorded about a cell that could explain a figure that moved."""
-    counts = quiet.tally(result.get("processes") or [])
-    causes = []
-    if counts["contended"]:
-        causes.append(f"{counts['contended']} contended process(es)")
-    if counts["reruns"]:
-        causes.append(f"{counts['reruns']} re-run(s) for other work")
-    if counts["canary_drift"]:
-        causes.append(f"canary drifted in {counts['canary_drift']} process(es)")
-    if counts["steal_flagged"]:
-        causes.append(f"steal above {100 * quiet.STEAL_SHARE_LIMIT:g}% in {counts['steal_flagged']} process(es)")
-    return causes
+def _steal(result: dict) -> float:
+    """The mean steal share over the timed samples of a cell's processes (0 unrecorded)."""
+    shares = [(p.get("interference") or {}).get("steal_share") or 0.0 for p in result.get("processes") or []
+              if p.get("status") == "ok"]
+    return sum(shares) / len(shares) if shares else 0.0
+
+
+def _machine_factor(a: dict, b: dict) -> float | None:
+    """How much slower the machine ran for cell ``b``'s processes than for ``a``'s, from
+    their own canary readings (geometric mean of the parts' ratios; None unrecorded)."""
+    sa, sb = _speed([a]), _speed([b])
+    if not sa or not sb:
+        return None
+    ratios = [sb[part] / sa[part] for part, _ in quiet.CANARY_PARTS if sa[part] > 0 and sb[part] > 0]
+    return float(np.exp(np.mean(np.log(ratios)))) if ratios else None
+
+
+def causes(a: dict, b: dict, median_b: float, span_a: tuple[float, float]) -> list[str]:
+    """What the two runs recorded about this cell's own processes that explains B's median
+    landing outside A's repeat interval ``span_a``, in size and direction: steal during
+    the timed samples (a process that lost a share of its CPU ran that much slower), and
+    the machine's speed as the cell's own canary readings saw it. A cause is kept only when
+    undoing it puts B's median back inside A's interval; contended processes are already
+    left out of the figures, and a run-wide move explains nothing about one cell."""
+    low, high = span_a
+    found = []
+    steal_a, steal_b = _steal(a), _steal(b)
+    if max(steal_a, steal_b) > 0.01:
+        # a throughput: B's figure is depressed by its steal and A's interval by A's
+        corrected = median_b / (1 - min(steal_b, 0.9)) * (1 - min(steal_a, 0.9))
+        if low <= corrected <= high:
+            found.append(f"steal during the timed samples ({100 * steal_a:.0f}% in run A, "
+                         f"{100 * steal_b:.0f}% in run B)")
+    factor = _machine_factor(a, b)
+    if factor and abs(np.log(factor)) > np.log(1.05) and low <= median_b * factor <= high:
+        found.append(f"the machine ran {factor:.2f}x as slow for this cell's processes in run B "
+                     f"(their canary readings)")
+    return found
 
 
 def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
@@ -66,8 +93,6 @@ def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
     first = {_key(r): r for r in a}
     noise_a, noise_b = noise.of_results(a), noise.of_results(b)
     speeds = {"a": _speed(a), "b": _speed(b)}
-    apart = quiet.speed_apart(speeds["a"], speeds["b"])
-    moved = [apart] if apart else []
     rows = []
     for rb in b:
         ra = first.get(_key(rb))
@@ -82,16 +107,16 @@ def compare_runs(a: list[dict], b: list[dict]) -> tuple[pd.DataFrame, dict]:
             (low_a, high_a) = expected(ma, noise_a.get(noise.key(ra)))
             (low_b, high_b) = expected(mb, noise_b.get(noise.key(rb)))
             b_in_a, a_in_b = low_a <= sb["median"] <= high_a, low_b <= sa["median"] <= high_b
-            causes = _cause(rb) + moved
+            why = [] if b_in_a else causes(ra, rb, sb["median"], (low_a, high_a))
             recorded = any(p.get("interference") for p in rb.get("processes") or [])
-            outcome = ("reproduced" if b_in_a else "explained miss" if causes
+            outcome = ("reproduced" if b_in_a else "explained miss" if why
                        else "unexplained miss" if recorded else "miss, run B kept no records")
             rows.append({**dict(zip(COLUMNS[:5], _key(rb), strict=True)), "metric": name,
                          "median_a": sa["median"], "median_b": sb["median"], "ratio": sb["median"] / sa["median"],
                          "b_in_a": b_in_a, "a_in_b": a_in_b,
                          "b_in_a_ci": sa["ci_low"] <= sb["median"] <= sa["ci_high"],
                          "repeat_width": high_a / low_a if low_a > 0 else None,
-                         "outcome": outcome, "cause": "; ".join(causes)})
+                         "outcome": outcome, "cause": "; ".join(why)})
     frame = pd.DataFrame(rows, columns=COLUMNS).sort_values(COLUMNS[:6], kind="stable").reset_index(drop=True)
     return frame, speeds
 
