@@ -243,6 +243,24 @@ def test_detect_records_the_devices_every_installed_framework_sees():
         assert seen["installed"] == fw.installed()
         if fw.installed():
             assert "error" not in seen and seen["accelerators"] == [], (name, seen)
+    # Keras is asked on each backend it can run on here
+    assert set(info["frameworks"]["keras"]["backends"]) == {"tensorflow", "jax", "torch"}
+    assert all(found == [] for found in info["frameworks"]["keras"]["backends"].values())
+
+
+def test_keras_is_asked_only_on_the_backends_installed(monkeypatch):
+    """A GPU image without TensorFlow: Keras answers on JAX and PyTorch, not failing on TensorFlow."""
+    from pipeline.core import frameworks
+    from pipeline.measure import harness
+
+    asked = []
+    monkeypatch.setattr(harness, "_seen_by", lambda name, env=None: asked.append((name, env)) or [])
+    real = frameworks.Framework.installed
+    monkeypatch.setattr(frameworks.Framework, "installed", lambda fw: fw.name != "tensorflow" and real(fw))
+    info = harness.detect()
+    assert info["frameworks"]["tensorflow"] == {"installed": False}
+    assert set(info["frameworks"]["keras"]["backends"]) == {"jax", "torch"}
+    assert ("keras", {"KERAS_BACKEND": "tensorflow"}) not in asked
 
 
 def test_a_framework_that_cannot_answer_fails_detection_with_its_reason(monkeypatch, tmp_path, capsys):
@@ -256,3 +274,14 @@ def test_a_framework_that_cannot_answer_fails_detection_with_its_reason(monkeypa
     out = tmp_path / "machine.json"
     assert cli.main(["detect", "--out", str(out)]) == 1
     assert not out.exists() and "No module named 'x'" in capsys.readouterr().err
+
+
+def test_a_stored_stderr_tail_names_no_local_path(tmp_path):
+    """A crash's traceback runs through the checkout's files: stored, it reads <checkout>/."""
+    from pipeline import REPO_ROOT
+
+    out = tmp_path / "results" / "m" / "faulty" / "torch-eager.json"
+    result = run_cell(faulty(tmp_path, "crash"), "torch", "eager", "smoke", out, device="cpu", threads=1,
+                      timeout_s=600)
+    assert result["status"] == "crashed"
+    assert str(REPO_ROOT) not in result["stderr_tail"] and "<checkout>/pipeline/" in result["stderr_tail"]

@@ -105,3 +105,17 @@ def test_flops_above_the_machine_ceiling_are_found(data):
     edit(path, inflate)
     (finding,) = findings_for(data, path)
     assert finding.startswith(f"{path}: field metrics.achieved_flops.value: ") and "at most 100%" in finding
+
+
+def test_a_stderr_tail_naming_a_user_is_refused_by_field(data):
+    path = cell(data, "mlp_digits", "jax-jit")
+
+    def leak(result):
+        result["stderr_tail"] = "W0000 /home/alice/comparison/.nox/lib/python3.11/site-packages/jax/x.py: slow"
+        result["processes"][1]["stderr_tail"] = result["stderr_tail"]
+
+    edit(path, leak)
+    found = findings_for(data, path)
+    assert [f.split(": holds")[0] for f in found] == [f"{path}: field stderr_tail",
+                                                      f"{path}: field processes.1.stderr_tail"]
+    assert all("(/home/alice)" in f for f in found)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import psutil
 
-from pipeline import SCHEMA_VERSION
-from pipeline.core import quiet, results
+from pipeline import REPO_ROOT, SCHEMA_VERSION
+from pipeline.core import privacy, quiet, results
 from pipeline.core.metrics import combine
 from pipeline.core.registry import Workload
 from pipeline.measure import hardware, lifetime, provenance
@@ -104,7 +104,8 @@ def _run_child(args: dict, timeout_s: float, memory_limit_mb: int) -> tuple[dict
                     child.wait()
         kills_after = lifetime.oom_kills()
         duration = time.perf_counter() - start
-        tail = err_path.read_text(errors="replace")[-STDERR_TAIL_CHARS:]
+        # kept with the result and shown on the site: no local path or user name in it
+        tail = privacy.scrub(err_path.read_text(errors="replace"), REPO_ROOT, Path.home())[-STDERR_TAIL_CHARS:]
         if outcome is None and child.returncode == 0 and out.is_file():
             return json.loads(out.read_text()), tail, duration
         oom = None if kills_before is None or kills_after is None else kills_after > kills_before
@@ -198,9 +199,25 @@ class DetectionError(RuntimeError):
     """A framework that is installed could not say which devices it sees."""
 
 
+def _seen_by(name: str, env: dict[str, str] | None = None) -> list[dict]:
+    """The accelerators one framework sees, asked in a process of its own (``env``: what the
+    mode sets, Keras's backend); DetectionError with its output when it cannot answer."""
+    code = (f"import json; from pipeline.measure.backends import {name}_backend as b; "
+            f"print(json.dumps(b.visible_accelerators()))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        where = f" ({', '.join(f'{k}={v}' for k, v in env.items())})" if env else ""
+        raise DetectionError(f"{name}{where}: asking which devices it sees failed (exit code {proc.returncode}): "
+                             f"{privacy.scrub(proc.stderr.strip(), REPO_ROOT, Path.home())[-500:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def detect() -> dict:
     """This machine, and the devices each installed framework sees (each asked in
-    a process of its own, so no two frameworks share one). A framework that is
+    a process of its own, so no two frameworks share one). Keras sees what the
+    framework it runs on sees: it is asked once per mode whose backend is installed
+    (``backends``), and its ``accelerators`` are the first of them. A framework that is
     installed but cannot answer raises DetectionError with its output: the machine
     description is never written with an error where its devices should be."""
     from pipeline.core.frameworks import FRAMEWORKS
@@ -211,14 +228,14 @@ def detect() -> dict:
         if not fw.installed():
             seen[name] = {"installed": False}
             continue
-        code = (f"import json; from pipeline.measure.backends import {name}_backend as b; "
-                f"print(json.dumps(b.visible_accelerators()))")
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-        if proc.returncode != 0:
-            raise DetectionError(f"{name}: asking which devices it sees failed (exit code {proc.returncode}): "
-                                 f"{proc.stderr.strip()[-500:]}")
-        seen[name] = {"installed": True, "versions": fw.versions(),
-                      "accelerators": json.loads(proc.stdout.strip().splitlines()[-1])}
+        entry = {"installed": True, "versions": fw.versions()}
+        if fw.mode_env:
+            runnable = [m for m in fw.modes if all(FRAMEWORKS[n].installed() for n in fw.needs(m))]
+            entry["backends"] = {m: _seen_by(name, fw.mode_env[m]) for m in runnable}
+            entry["accelerators"] = next(iter(entry["backends"].values()), [])
+        else:
+            entry["accelerators"] = _seen_by(name)
+        seen[name] = entry
     info["frameworks"] = seen
     return info
 

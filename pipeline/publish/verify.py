@@ -14,7 +14,9 @@ For each result file, in order, every finding names the file and the field:
    with the same machine's reference cell (the first framework and mode with a
    result there) within the workload's tolerance;
 5. **plausibility**: training FLOP/s at most the machine's measured ceiling (its
-   best matrix product).
+   best matrix product);
+6. **privacy**: no stored stderr tail names a user's home directory (the harness
+   writes ``<checkout>/`` and ``~/`` in place of local paths).
 
 Results recorded before results carried equivalence evidence (schema version 2)
 are noted as such, not failed.
@@ -30,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import REPO_ROOT
-from pipeline.core import freshness, results
+from pipeline.core import freshness, privacy, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
 from pipeline.publish.aggregate import case_rows, ceilings, completeness, declared_counts, over_ceiling_message
@@ -72,6 +74,15 @@ def provenance_findings(result: dict, source: str) -> list[str]:
             out.append(f"{source}: field provenance.source_sha256.{path}: differs from the file at commit "
                        f"{git['sha'][:12]}{dirty}")
     return out
+
+
+def privacy_findings(result: dict, source: str) -> list[str]:
+    """A stored text that still names a user's home directory (the harness strips them)."""
+    texts = [("stderr_tail", result.get("stderr_tail"))]
+    texts += [(f"processes.{i}.stderr_tail", p.get("stderr_tail")) for i, p in enumerate(result.get("processes") or [])]
+    return [f"{source}: field {field}: holds a local path naming a user ({', '.join(found)}); "
+            f"replace it (the harness writes <checkout>/ and ~/ instead)"
+            for field, text in texts if (found := privacy.leaks(text))]
 
 
 def profile_findings(result: dict, source: str, declared: dict) -> list[str]:
@@ -166,6 +177,7 @@ def verify(paths: list[Path], data_dir: Path) -> tuple[list[str], list[str]]:
         findings += provenance_findings(result, source)
         findings += equivalence_findings(result, source, by_cell, workloads)
         findings += ceiling_findings(result, source, ceilings)
+        findings += privacy_findings(result, source)
         if result["status"] == "ok" and not result.get("evidence"):
             notes.append(f"{source}: recorded before results carried equivalence evidence; not compared")
     return findings, notes
