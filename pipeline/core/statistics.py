@@ -8,7 +8,10 @@ interval is a hierarchical bootstrap (resample processes, then samples within
 each), and the stability flag is driven by the spread between process medians.
 One process alone gets the distribution-free interval of its samples and
 pyperf's checks. Beside the interval of the median, ``repeat_interval`` says where
-another run's median should land (what a reader repeating the run can check)."""
+another run's median should land (what a reader repeating the run can check), and
+``process_test`` tests a difference with one value per process; both, and the paired
+ratio of a claim, take the workload's pooled between-process noise where there is one
+(:mod:`pipeline.core.noise`)."""
 
 from __future__ import annotations
 

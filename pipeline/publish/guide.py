@@ -108,7 +108,9 @@ def _measured(crit: dict, tables: dict, machine: str) -> dict[str, tuple[float, 
     return out
 
 
-#: The repeat interval's quantile: it spans ±Z·√2 standard deviations of one run's log figure.
+#: The repeat interval spans ±Z·√2 standard deviations of one run's log figure. It was built with
+#: Student's t on the workload's degrees of freedom (2.0-2.06 for 24-90), so reading it with the normal
+#: quantile overstates the noise by up to 5%, which errs towards calling a tie.
 Z = 1.96
 
 
