@@ -69,27 +69,39 @@ def key(result: dict) -> tuple[str, str, str]:
     return result["machine_id"], result["profile"], result["workload"]
 
 
+def rows(results: list[dict]) -> list[dict]:
+    """``noise.csv``'s rows: the pooled noise, and how many cells and metrics it pools."""
+    grouped: dict[tuple, list[list]] = {}
+    for result in results:
+        found = sampled(result) if result.get("status") == "ok" else []
+        if found:
+            grouped.setdefault(key(result), []).append(found)
+    out = []
+    for k, cells in sorted(grouped.items()):
+        n = pool(metric for cell in cells for metric in cell)
+        if n is not None:
+            out.append({"machine_id": k[0], "profile": k[1], "workload": k[2], "variance": n.variance, "sd": n.sd,
+                        "df": n.df, "cells": len(cells), "metrics": sum(len(cell) for cell in cells)})
+    return out
+
+
+def of_rows(found: Iterable[dict]) -> dict[tuple[str, str, str], Noise]:
+    """``rows`` as (machine, profile, workload) -> Noise."""
+    return {(r["machine_id"], r["profile"], r["workload"]): Noise(r["variance"], r["df"]) for r in found}
+
+
 def of_results(results: Iterable[dict]) -> dict[tuple[str, str, str], Noise]:
     """The pooled noise per (machine, profile, workload) of results measured ok."""
-    grouped: dict[tuple, list] = {}
-    for result in results:
-        if result.get("status") == "ok":
-            grouped.setdefault(key(result), []).extend(sampled(result))
-    pooled = {k: pool(v) for k, v in grouped.items()}
-    return {k: v for k, v in pooled.items() if v is not None}
+    return of_rows(rows(list(results)))
 
 
-def rows(results: list[dict]) -> list[dict]:
-    """``noise.csv``'s rows."""
-    counts: dict[tuple, list[int]] = {}
-    for result in results:
-        if result.get("status") == "ok" and sampled(result):
-            counts.setdefault(key(result), [0, 0])
-            counts[key(result)][0] += 1
-            counts[key(result)][1] += len(sampled(result))
-    return [{"machine_id": k[0], "profile": k[1], "workload": k[2], "variance": n.variance, "sd": n.sd,
-             "df": n.df, "cells": counts[k][0], "metrics": counts[k][1]}
-            for k, n in sorted(of_results(results).items())]
+def by_workload(table) -> dict[tuple[str, str], Noise]:
+    """``noise.csv`` (a DataFrame, or None) as (machine, workload) -> Noise: the published
+    tables hold one profile per machine."""
+    if table is None or table.empty:
+        return {}
+    found = {(r["machine_id"], r["workload"]): from_row(r) for r in table.to_dict("records")}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def from_row(row: dict) -> Noise | None:

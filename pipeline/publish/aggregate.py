@@ -264,7 +264,8 @@ def build_tables(all_results: list[dict], declared: dict | None = None,
         from pipeline.core.registry import discover
 
         ceiling_workloads = [n for n, w in discover().items() if w.spec.get("ceiling")]
-    pooled = noise.of_results(all_results)
+    noise_rows = noise.rows(all_results)
+    pooled = noise.of_rows(noise_rows)
     rows = [cell_row(r, pooled.get(noise.key(r))) for r in all_results]
     cells = pd.DataFrame([{**row, **completeness(row, declared)} for row in rows])
     samples = pd.DataFrame([row for r in all_results for row in sample_rows(r)],
@@ -279,7 +280,7 @@ def build_tables(all_results: list[dict], declared: dict | None = None,
     if not cases.empty:
         cases = cases.sort_values(["machine_id", "workload", "order"], kind="stable").reset_index(drop=True)
     return {"cells": cells, "samples": samples, "cases": cases, "ceilings": ceiling, "facts": facts,
-            "noise": pd.DataFrame(noise.rows(all_results), columns=noise.COLUMNS)}
+            "noise": pd.DataFrame(noise_rows, columns=noise.COLUMNS)}
 
 
 def over_ceiling(cells: pd.DataFrame, data_dir: Path) -> dict[tuple, str]:
@@ -428,14 +429,15 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str] | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         results.replace_file(out_dir / f"{name}.csv", table.to_csv(index=False))
-    runs_compared, reproduced, record, refused_history = latest_runs(Path(data_dir), everything)
+    # the kept runs, read once: the comparison with each cell's run before, and the variance levels
+    kept = results.load_history(data_dir)
+    runs_compared, reproduced, record, refused_history = latest_runs(Path(data_dir), everything, kept)
     refused = refused + refused_history
     results.replace_file(out_dir / "refused.json", json.dumps(refused, indent=1) + "\n")
     results.replace_file(out_dir / "machines.json", json.dumps(machines(everything), indent=1) + "\n")
     results.replace_file(out_dir / "reproduction.csv", runs_compared.to_csv(index=False))
     results.replace_file(out_dir / "reproduced_by.csv", record.to_csv(index=False))
-    history, _ = results.load_history(data_dir)
-    levels = variance.table(variance.published(everything, history, publish))
+    levels = variance.table(variance.published(everything, kept[0], publish))
     results.replace_file(out_dir / "variance.csv", levels.to_csv(index=False))
     results.replace_file(out_dir / "reproduction.json", json.dumps(reproduced, indent=1) + "\n")
     timer_checks = [json.loads(p.read_text()) for p in sorted((Path(data_dir) / "timer_check").glob("*.json"))]

@@ -150,8 +150,7 @@ def derived_tables(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float,
                    alpha: float, noise_table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """``comparisons`` and ``break_even`` for every training workload on every machine;
     ``noise_table``: ``noise.csv``, whose pooled noise the comparisons test with."""
-    pooled = {} if noise_table is None or noise_table.empty else \
-        {(r["machine_id"], r["workload"]): noise.from_row(r) for r in noise_table.to_dict("records")}
+    pooled = noise.by_workload(noise_table)
     compared, even = [], []
     if not cells.empty and "train_throughput.median" in cells:
         for (machine_id, workload), group in cells.groupby(["machine_id", "workload"], sort=True):

@@ -317,13 +317,14 @@ def _main_run(rs: list[dict]) -> str:
     return str(runs.value_counts().sort_index(ascending=False).idxmax())
 
 
-def latest(data_dir: Path, current: list[dict]) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, list[str]]:
+def latest(data_dir: Path, current: list[dict], kept: tuple[list[dict], list[str]] | None = None
+           ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, list[str]]:
     """Per machine, its current results against each cell's measurement before them
     (``previous``): the report's rows and one summary per machine for the pages; then
     per current figure the runs that reproduced it (``reproduced_by``), and the history
-    files refused."""
+    files refused. ``kept``: ``results.load_history(data_dir)`` where the caller has it."""
     frames, summaries = [], []
-    history, refused = results.load_history(data_dir)
+    history, refused = kept if kept is not None else results.load_history(data_dir)
     earlier_all = previous(history, current)
     record = reproduced_by(history, current)
     for machine in sorted({r["machine_id"] for r in current}):

@@ -159,14 +159,6 @@ def _test(pred: dict, a: Side, b: Side | None, paired: list | None = None, poole
                          f"so these runs cannot settle it" if close else "")}
 
 
-def _pooled(table: pd.DataFrame | None, machine: str, workload: str) -> noise.Noise | None:
-    """The workload's between-process noise on the machine, from ``noise.csv`` (None without)."""
-    if table is None or table.empty:
-        return None
-    mine = table[(table["machine_id"] == machine) & (table["workload"] == workload)]
-    return noise.from_row(mine.iloc[0].to_dict()) if len(mine) else None
-
-
 def _result_rows(claim: dict, tables: dict) -> list[dict]:
     pred = claim["predicate"]
     cells, cases = tables["cells"], tables["cases"]
@@ -225,7 +217,7 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
         paired = rounds(tables.get("samples"), machine, pred["workload"], sampled) if len(sampled) == 2 else None
         # the pooled noise is that of timed samples: a per-process value (an accuracy, a count) keeps its own
         timed = all(getattr(catalogue.find(m.rpartition("/")[2]), "sampled", False) for _, m in sampled)
-        pooled = _pooled(tables.get("noise"), machine, pred["workload"]) if timed else None
+        pooled = noise.by_workload(tables.get("noise")).get((machine, pred["workload"])) if timed else None
         rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b, paired, pooled),
                      "a_value": a.value, "a_cell": a.cell, "b_value": b.value if b else None,
                      "b_cell": b.cell if b else None, "evidence": evidence})
