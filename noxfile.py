@@ -1,4 +1,4 @@
-"""Sessions anyone can run: `nox -s reproduce`, `nox -s tests`, `nox -s site`, `nox -s lint`.
+"""Sessions anyone can run: `nox -s reproduce`, `nox -s tests`, `nox -s quick`, `nox -s site`, `nox -s lint`.
 
 Each session installs what it needs into its own virtual environment under .nox/
 (reused between runs). Arguments after `--` are passed through.
@@ -55,12 +55,37 @@ def reproduce(session: nox.Session) -> None:
     session.run("snakemake", "--cores", "all", "--config", "remeasure=true", *session.posargs)
 
 
+#: the tests that measure nothing run side by side on up to this many processes
+WORKERS = ["--numprocesses", "auto", "--maxprocesses", "4", "--dist", "loadgroup"]
+#: the unit tier (no tier marker): what a contributor runs before a pull request
+UNIT = "not (contract or equivalence or workflow or site or browser or alone)"
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The test suite, cheapest tier first (pytest arguments after --)."""
+    """The test suite: the tests that time nothing side by side, then those that measure, alone.
+
+    Arguments after -- replace both with one plain pytest run (``nox -s tests -- tests/test_site.py``)."""
     install_project(session, True, "test")
     ensure_debian_packages(session)
-    session.run("pytest", *session.posargs)
+    if session.posargs:
+        session.run("pytest", *session.posargs)
+        return
+    failed = []
+    for name, args in (("side by side", ["-m", "not alone", *WORKERS]), ("alone", ["-m", "alone"])):
+        try:
+            session.run("pytest", *args)
+        except nox.command.CommandFailed:
+            failed.append(name)
+    if failed:
+        session.error(f"tests failed: {', '.join(failed)}")
+
+
+@nox.session(python=PYTHON)
+def quick(session: nox.Session) -> None:
+    """The unit tier, side by side: a few minutes, before every pull request."""
+    install_project(session, True, "test")
+    session.run("pytest", "-m", UNIT, *WORKERS, *session.posargs)
 
 
 @nox.session(python=PYTHON)

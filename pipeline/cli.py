@@ -14,7 +14,7 @@ from pipeline.contract import PROFILES
 from pipeline.core import config as config_mod
 from pipeline.core import quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.core.registry import WorkloadError
+from pipeline.core.registry import WorkloadError, discover
 from pipeline.measure import hardware, lifetime, provenance
 
 
@@ -94,7 +94,8 @@ def cmd_ripple(ns) -> int:
     planned = freshness.plan(cfg, cells, config_mod.selected_workloads(cfg, ns.config), hardware.machine_id())
     to_measure = [f"{c.workload} {c.framework} {c.mode}: {p.state.reason}" for c, p in planned.items()
                   if not p.state.current]
-    found = ripple.ripple(Path(cfg["data_dir"]), Path(ns.docs_dir), cfg["comparison"], cfg["publish"], ns.base)
+    found = ripple.ripple(Path(cfg["data_dir"]), Path(ns.docs_dir), cfg["comparison"], cfg["publish"],
+                          _declared(cfg), ns.base)
     print(ripple.report(found, to_measure))
     return 0
 
@@ -227,7 +228,8 @@ def cmd_verify(ns) -> int:
     cell, FLOP/s against its ceiling. Exit code 1 with one finding per line."""
     from pipeline.publish.verify import main as verify_main
 
-    return verify_main(ns.paths, Path(ns.data_dir))
+    cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
+    return verify_main(ns.paths, Path(ns.data_dir), discover(), _declared(cfg))
 
 
 def cmd_reproduce_report(ns) -> int:
@@ -235,8 +237,10 @@ def cmd_reproduce_report(ns) -> int:
     the other run's interval, and what the later run recorded that could explain a miss."""
     from pipeline.publish.reproduce import report, table
 
+    cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
     try:
-        frame, speeds, refused, claims = report(Path(ns.data_dir), ns.run_a, ns.run_b)
+        frame, speeds, refused, claims = report(Path(ns.data_dir), ns.run_a, ns.run_b, cfg["comparison"],
+                                                _declared(cfg))
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -283,12 +287,21 @@ def cmd_timer_check(ns) -> int:
     return 0
 
 
+def _declared(cfg: dict):
+    """What the repository declares now, for the tables: the config's and the workloads' counts."""
+    from pipeline.publish.tables import declared
+
+    return declared(cfg, discover())
+
+
 def cmd_aggregate(ns) -> int:
     from pipeline.publish.aggregate import aggregate
 
-    comparison = {"threshold": ns.threshold, "alpha": ns.alpha} if ns.threshold and ns.alpha else None
-    cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir), ns.publish.split(",") if ns.publish else None,
-                               comparison)
+    cfg = config_mod.load(Path(ns.config), _overrides(ns.set))
+    comparison = {"threshold": ns.threshold or cfg["comparison"]["threshold"],
+                  "alpha": ns.alpha or cfg["comparison"]["alpha"]}
+    publish = ns.publish.split(",") if ns.publish else cfg["publish"]
+    cells, refused = aggregate(Path(ns.data_dir), Path(ns.out_dir), publish, comparison, _declared(cfg))
     for line in refused:
         print(f"refused: {line}", file=sys.stderr)
     print(f"{len(cells)} cell(s) aggregated, {len(refused)} file(s) refused -> {ns.out_dir}")
@@ -296,8 +309,8 @@ def cmd_aggregate(ns) -> int:
 
 
 def cmd_charts(ns) -> int:
-    from pipeline.publish.aggregate import read_tables
     from pipeline.publish.charts import draw_all
+    from pipeline.publish.tables import read_tables
 
     tables = read_tables(Path(ns.tables))
     written = draw_all(tables, Path(ns.out_dir))
@@ -331,7 +344,7 @@ def cmd_refresh(ns) -> int:
 def cmd_verdicts(ns) -> int:
     """Judge every claim of the ledger on every machine's results."""
     from pipeline.publish import bounds, claims
-    from pipeline.publish.aggregate import read_tables
+    from pipeline.publish.tables import read_tables
     from pipeline.publish.verdicts import judge, load_ecosystem, summary
 
     references = bounds.load_references(Path(ns.data_dir))
@@ -470,11 +483,11 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--log", default=None, help="a run-suite log: its per-process durations as overheads")
     sp.add_argument("--budget-s", type=float, default=None, help="the budget to set the estimate against")
 
-    sp = sub.add_parser("verify", help=cmd_verify.__doc__)
+    sp = with_config(sub.add_parser("verify", help=cmd_verify.__doc__))
     sp.add_argument("--data-dir", default="site_data", help="the results the files are set against")
     sp.add_argument("paths", nargs="*", help="result files (default: every one under the data folder)")
 
-    sp = sub.add_parser("reproduce-report", help=cmd_reproduce_report.__doc__)
+    sp = with_config(sub.add_parser("reproduce-report", help=cmd_reproduce_report.__doc__))
     sp.add_argument("run_a", help="the earlier run's id (see the Environment page)")
     sp.add_argument("run_b", help="the later run's id")
     sp.add_argument("--data-dir", default="site_data")
@@ -493,7 +506,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--rounds", type=int, default=5)
     sp.add_argument("--out", default=None, help="also write the report as JSON")
 
-    sp = sub.add_parser("aggregate", help="result files -> pandas tables")
+    sp = with_config(sub.add_parser("aggregate", help="result files -> pandas tables"))
     sp.add_argument("--data-dir", default="site_data")
     sp.add_argument("--publish", default=None, help="profiles to publish, in order of preference per machine "
                                                      "(default: the config's publish)")
@@ -501,7 +514,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--threshold", type=float, default=None,
                     help="smallest ratio worded as a difference (default: the config's comparison.threshold)")
     sp.add_argument("--alpha", type=float, default=None,
-                    help="significance level of the Mann-Whitney U test (default: the config's comparison.alpha)")
+                    help="significance level of the process test (default: the config's comparison.alpha)")
 
     sp = sub.add_parser("charts", help="tables -> Altair charts (Vega-Lite JSON + SVG)")
     sp.add_argument("--tables", default="site_data/tables")

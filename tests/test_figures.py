@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.core import figures
 from pipeline.core.registry import WorkloadError, discover, load_workload
-from pipeline.publish.aggregate import fact_rows, measuring_time
+from pipeline.publish.aggregate import measuring_time
+from pipeline.publish.tables import fact_rows
 from tests.test_registry import edit_yaml, workload_copy  # noqa: F401 - the fixture
 
 

@@ -22,8 +22,8 @@ from pipeline.core import results
 from pipeline.core.metrics import combine
 from pipeline.measure.protocols import Session, operations, short_reason, training
 from pipeline.publish import pages
-from pipeline.publish.aggregate import case_rows, cell_row
 from pipeline.publish.compare import break_even, compiled_note
+from pipeline.publish.tables import case_rows, cell_row
 
 PLAN = {"warmup_steps": 1, "samples": 2, "steps_per_sample": 1, "inference_batch": 4}
 

@@ -20,6 +20,8 @@ from pipeline.core import quiet, results
 from pipeline.core.registry import load_workload
 from pipeline.measure.harness import merge_files, run_cell
 
+#: the harness measures, and judges contention from what else runs
+pytestmark = pytest.mark.alone
 pytest.importorskip("torch")
 FIXTURE = Path(__file__).parent / "fixtures" / "faulty"
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, copy_repo
 from test_browser import CHROMIUM, browser, serve  # noqa: F401 - browser is a fixture
-from test_workflow import copy_repo
 
-pytestmark = pytest.mark.browser
+#: one worker builds the hostile site (a module fixture) and runs every test that reads it
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("hostile-site")]
 sync_api = pytest.importorskip("playwright.sync_api")
 if CHROMIUM is None:  # test_browser already failed in CI or skipped elsewhere
     pytest.skip("chromium is not installed", allow_module_level=True)

@@ -24,6 +24,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 from pipeline.publish import notebook
 from pipeline.publish.charts import VL_VERSION
 
+#: one worker executes the notebook (a module fixture) and runs every test that reads it
+pytestmark = pytest.mark.xdist_group("notebook")
+
 NOTEBOOK = ROOT / "docs" / "notebooks" / "redraw_a_chart.ipynb"
 CELLS_CSV = ROOT / "site_data" / "tables" / "cells.csv"
 METRIC = "train_throughput"

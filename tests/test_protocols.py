@@ -12,7 +12,7 @@ import pytest
 from pipeline.contract import Case, Problem
 from pipeline.measure import hardware
 from pipeline.measure.protocols import Session, operations, training
-from pipeline.publish.aggregate import add_utilisation, case_rows, ceilings
+from pipeline.publish.tables import add_utilisation, case_rows, ceilings
 
 BACKEND = types.SimpleNamespace(
     put=lambda a, dev: np.asarray(a), sync=lambda value, model, dev: None, to_numpy=np.asarray,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.core import quiet
 
 
@@ -45,6 +47,7 @@ def test_canary_drift_names_the_part_that_moved():
     assert quiet.drift(None, before) is None
 
 
+@pytest.mark.alone  # reads the CPU time of everything else on the machine
 def test_what_a_live_child_ran_and_reaped_is_the_measured_tree_not_other_work():
     """A PyTorch rank (a live child of the measured process) compiles with g++ (its own
     children, reaped by it): that CPU time is the measured work's, not a neighbour's."""
@@ -69,6 +72,7 @@ def test_what_a_live_child_ran_and_reaped_is_the_measured_tree_not_other_work():
     assert busy["outside_cpu_s"] < 1.5, busy
 
 
+@pytest.mark.alone  # reads the CPU time of everything else on the machine
 def test_the_window_reads_the_timed_samples_only():
     """Work outside the timed samples (setup, compiling, checking) is not in the record:
     a neighbour busy between two runs of samples goes unseen, one busy during them counts."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import COMPARISON, DECLARED, ROOT, declaring
 
 from pipeline import SCHEMA_VERSION
 from pipeline.core import freshness, results
@@ -108,7 +108,7 @@ def test_aggregate_keeps_good_results_and_lists_refused(tmp_path):
     store(tmp_path, make_result("tensorflow", "xla", status="crashed"))
     corrupt = results.result_path(tmp_path, MACHINE, "mlp_digits", "tensorflow", "eager", "smoke")
     corrupt.write_text("not json")
-    cells, refused = aggregate(tmp_path, tmp_path / "tables", publish=["smoke"])
+    cells, refused = aggregate(tmp_path, tmp_path / "tables", ["smoke"], COMPARISON, DECLARED)
     assert len(cells) == 3
     # a failed cell is never complete, whatever it holds
     assert not cells.loc[cells["status"] != "ok", "complete"].any()
@@ -211,12 +211,12 @@ def test_combine_refuses_different_cells():
 
 
 def test_complete_result_is_marked_complete(tmp_path):
-    from pipeline.publish.aggregate import build_tables
+    from pipeline.publish.tables import build_tables
 
     declared = {("mlp_digits", "smoke"): {"processes": 2, "samples": 3}}
     full = make_result(samples=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), processes=2)
     short = make_result("jax", "jit", samples=(1.0, 2.0, 3.0), processes=1)
-    cells = build_tables([full, short], declared, ceiling_workloads=[])["cells"]
+    cells = build_tables([full, short], declaring(declared))["cells"]
     by_mode = cells.set_index("mode")
     assert bool(by_mode.loc["eager", "complete"]) is True
     assert bool(by_mode.loc["jit", "complete"]) is False
@@ -224,12 +224,12 @@ def test_complete_result_is_marked_complete(tmp_path):
 
 
 def test_a_cell_with_a_contended_process_is_incomplete_and_measured_again(tmp_path):
-    from pipeline.publish.aggregate import build_tables
+    from pipeline.publish.tables import build_tables
 
     a = make_result(samples=(1.0, 2.0, 3.0))
     b = contended(make_result(samples=(1.0, 2.0, 3.0)), 1, "contended in all 3 attempts")
     cell = combine([a, b])
-    cells = build_tables([cell], {("mlp_digits", "smoke"): {"processes": 2, "samples": 3}}, ceiling_workloads=[])
+    cells = build_tables([cell], declaring({("mlp_digits", "smoke"): {"processes": 2, "samples": 3}}))
     assert cells["cells"].loc[0, "incomplete_reason"] == "1 of 2 processes (1 contended)"
     path = tmp_path / "torch-eager@smoke.json"
     results.write_atomic(path, cell)
@@ -280,7 +280,7 @@ def test_a_cells_result_file_is_never_a_snakemake_output():
 def test_each_group_of_samples_keeps_its_process_index():
     """With process 1 left out (contended), process 2's samples are still process 2's,
     so a claim's ratio pairs them with the other side's process 2."""
-    from pipeline.publish.aggregate import sample_rows
+    from pipeline.publish.tables import sample_rows
 
     a = make_result(samples=(1.0, 2.0, 3.0))
     b = contended(make_result(samples=(40.0, 50.0, 60.0)), 1, "contended in all 3 attempts")

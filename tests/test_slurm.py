@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_repo, run, with_machine_facts
 from slurm_cluster import LocalCluster, missing
-from test_workflow import copy_repo, run
 
 from pipeline.measure import hardware
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.alone]
 #: a smoke-sized subset: two frameworks, one cell each, one process per cell
 SUBSET = ["profile=smoke", "workloads=[mlp_digits]", "frameworks=[torch,jax]",
           "modes={torch: [eager], jax: [jit]}", "publish=[smoke]"]
@@ -88,8 +87,8 @@ def test_the_readme_names_a_cpu_and_a_gpu_slurm_command():
     assert profiles == ["profiles/slurm", "profiles/slurm-gpu"], commands
 
 
-def test_the_smoke_dag_runs_through_slurm_like_a_local_run(cluster, tmp_path):
-    through = copy_repo(tmp_path / "slurm")
+def test_the_smoke_dag_runs_through_slurm_like_a_local_run(cluster, machine_facts, tmp_path):
+    through = with_machine_facts(copy_repo(tmp_path / "slurm"), machine_facts)
     proc = run(with_subset(readme_commands()[0]), through, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:] + cluster.log_tail()
     # every job went through Slurm, the timed ones on a whole node
@@ -107,7 +106,7 @@ def test_the_smoke_dag_runs_through_slurm_like_a_local_run(cluster, tmp_path):
     for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
         assert start >= end, f"{first} and {second} overlapped: one ended {end}, the other started {start}"
     # the same subset run locally gives a table with the same rows
-    local = copy_repo(tmp_path / "local")
+    local = with_machine_facts(copy_repo(tmp_path / "local"), machine_facts)
     plain = run([sys.executable, "-m", "snakemake", "--cores", "2", "--config", *SUBSET, "--", TARGET], local)
     assert plain.returncode == 0, plain.stdout[-3000:] + plain.stderr[-3000:]
     key = ["machine_id", "workload", "framework", "mode", "profile", "status"]
@@ -116,8 +115,8 @@ def test_the_smoke_dag_runs_through_slurm_like_a_local_run(cluster, tmp_path):
     pd.testing.assert_frame_equal(rows["slurm"], rows["local"])
 
 
-def test_the_gpu_profile_asks_slurm_for_a_gpu_per_measured_process(cluster, tmp_path):
-    repo = copy_repo(tmp_path / "gpu")
+def test_the_gpu_profile_asks_slurm_for_a_gpu_per_measured_process(cluster, machine_facts, tmp_path):
+    repo = with_machine_facts(copy_repo(tmp_path / "gpu"), machine_facts)
     # one cell is enough to see what a measured process asks for
     cmd = with_subset(readme_commands()[1], [*SUBSET, "frameworks=[torch]"])
     cmd[cmd.index("--"):cmd.index("--")] = ["--verbose"]

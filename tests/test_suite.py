@@ -142,6 +142,7 @@ def fixture_suite(tmp_path, monkeypatch):
     return make
 
 
+@pytest.mark.alone  # real measured processes
 def test_run_suite_measures_in_rounds_and_records_missing_frameworks(fixture_suite):
     run = fixture_suite(processes=2)
     log = run.run()
@@ -164,6 +165,7 @@ def test_run_suite_measures_in_rounds_and_records_missing_frameworks(fixture_sui
     assert json.loads((out / "machines" / f"{machine}.json").read_text())["fake"] is True
 
 
+@pytest.mark.alone  # real measured processes
 def test_run_suite_starts_nothing_once_its_budget_is_spent(fixture_suite):
     run = fixture_suite(processes=3, budget_s=0)
     log = run.run()

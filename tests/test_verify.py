@@ -2,15 +2,17 @@
 through. It passes every committed result and names the file and field of each
 kind of bad one: a tampered sample, a summary its samples do not give, a source file
 that is not the recorded commit's, losses that diverge from the machine's reference
-cell, and training FLOP/s above the machine's measured ceiling."""
+cell, training FLOP/s above the machine's measured ceiling, and fewer processes than
+the profile declares."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
 import pytest
-from conftest import ROOT
+from conftest import DECLARED, ROOT, WORKLOADS
 
 from pipeline.publish import verify
 
@@ -34,15 +36,15 @@ def edit(path, change) -> None:
 
 
 def findings_for(data, path) -> list[str]:
-    found, _ = verify.verify([path], data)
+    found, _ = verify.verify([path], data, WORKLOADS, DECLARED)
     return found
 
 
 def test_every_committed_result_verifies():
     files = sorted((ROOT / "site_data" / "results").glob("*/*/*.json"))
-    found, notes = verify.verify(files, ROOT / "site_data")
+    found, notes = verify.verify(files, ROOT / "site_data", WORKLOADS, DECLARED)
     assert found == [] and len(files) >= 40
-    assert verify.main([], ROOT / "site_data") == 0
+    assert verify.main([], ROOT / "site_data", WORKLOADS, DECLARED) == 0
 
 
 def test_a_tampered_sample_is_found(data):
@@ -119,3 +121,15 @@ def test_a_stderr_tail_naming_a_user_is_refused_by_field(data):
     assert [f.split(": holds")[0] for f in found] == [f"{path}: field stderr_tail",
                                                       f"{path}: field processes.1.stderr_tail"]
     assert all("(/home/alice)" in f for f in found)
+
+
+def test_a_result_with_fewer_processes_than_its_profile_declares_is_named(data):
+    """A contributed default-profile result that kept fewer processes than the repository
+    declares: named by its field, whatever its own values say."""
+    path = cell(data, "mlp_digits", "torch-eager")
+    stored = json.loads(path.read_text())
+    declared = dict(DECLARED.counts)
+    declared[("mlp_digits", "default")] = {**declared[("mlp_digits", "default")],
+                                           "processes": len(stored["processes"]) + 1}
+    found, _ = verify.verify([path], data, WORKLOADS, dataclasses.replace(DECLARED, counts=declared))
+    assert found == [f"{path}: field processes: {len(stored['processes'])} of {len(stored['processes']) + 1} processes"]

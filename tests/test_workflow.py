@@ -14,40 +14,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, command_of, worker_under
+from conftest import ROOT, SNAKEMAKE, command_of, copy_repo, run, with_machine_facts, worker_under
 
 from pipeline.core import results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.measure import hardware
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.alone]
 MACHINE = hardware.machine_id()
 DATA_RE = "site_data"
 #: where the measuring rules' stamps go (a cell's result file is written in place)
 CELLS_RE = f"build/cells/{MACHINE}"
-# Snakemake's default scheduling pace: these DAGs are too short to pile up the timer chains the
-# workflow profile slows down against, and at its pace each run could wait 10 s to exit
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "2", "--max-jobs-per-timespan", "100/1s"]
-
-
-def copy_repo(dest: Path) -> Path:
-    """The working tree as a fresh clone would have it (tracked and new files)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")
-    for rel in filter(None, listed):
-        src = ROOT / rel
-        if src.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, dest / rel)
-    return dest
-
-
-def run(cmd: list[str], cwd: Path, timeout: int = 1500) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
 def planned_jobs(stdout: str) -> dict[str, int]:
     """The 'Job stats' table of a dry-run: rule -> count."""
     table = stdout.split("Job stats:", 1)[1] if "Job stats:" in stdout else ""
@@ -217,13 +194,11 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
 FAULTS = {"crashes": "crash", "diverges": "nan", "hangs": "hang", "hogs_memory": "hog"}
 
 
-def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
+def test_failing_cells_are_recorded_and_never_take_others_down(machine_facts, tmp_path):
     """Test-only workloads that crash, produce NaN, hang and exhaust memory: the DAG
     finishes, the site shows four failures with their reasons, every other result is
     intact, and a re-run plans only the failed cells."""
-    import yaml
-
-    repo = copy_repo(tmp_path)
+    repo = with_machine_facts(copy_repo(tmp_path), machine_facts)
     from mkdocs.utils.yaml import yaml_load
 
     nav = yaml_load((repo / "mkdocs.yml").read_text())["nav"]
@@ -242,7 +217,7 @@ def test_failing_cells_are_recorded_and_never_take_others_down(tmp_path):
               if f"/{MACHINE}/" not in str(p)}
     # the faults beside one healthy workload: the smoke run above covers every other cell
     config = [*SMOKE_SITE, f"workloads=[mlp_digits,{','.join(FAULTS)}]", "frameworks=[torch]",
-              "modes={torch: [eager]}", "timeout_s=60", "memory_limit_mb=1500",
+              "modes={torch: [eager]}", "timeout_s=40", "memory_limit_mb=1500",
               "processes={smoke: 1, default: 3, full: 3}"]
 
     proc = run([*SNAKEMAKE, "--config", *config], repo)
@@ -279,13 +254,13 @@ def test_a_subset_run_remakes_only_its_own_cells(repo):
     assert planned == {"torch-eager"}, proc.stdout[-2000:]
 
 
-def test_a_smoke_run_of_a_subset_changes_no_stored_result(tmp_path):
+def test_a_smoke_run_of_a_subset_changes_no_stored_result(machine_facts, tmp_path):
     """A real run of one cell at the smoke size: every stored result (this machine's
     default ones included) keeps its exact bytes, the smoke result is stored beside
     them, and the site still publishes the default profile."""
     import hashlib
 
-    repo = copy_repo(tmp_path)
+    repo = with_machine_facts(copy_repo(tmp_path), machine_facts)
     stored = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (repo / "site_data" / "results").rglob("*.json")}
     cells_before = pd.read_csv(repo / "site_data" / "tables" / "cells.csv")
     proc = run([*SNAKEMAKE, "--config", "profile=smoke", "workloads=[mlp_digits]", "frameworks=[jax]"], repo)
@@ -371,7 +346,7 @@ def test_gpu_run_rehearsed_on_this_cpu(tmp_path, capsys):
               f"budget estimate for the gpu profile with these overheads:\n{plan.stdout}")
 
 
-def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes(tmp_path):
+def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes(machine_facts, tmp_path):
     """Ctrl-C to the run's process group, or SIGKILL to Snakemake alone, while a cell's
     worker runs: nothing of the run survives, no result is written half-way, and the
     README's command (after `--unlock`, which a SIGKILL makes necessary) resumes."""
@@ -379,7 +354,7 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
 
     import psutil
 
-    repo = copy_repo(tmp_path)
+    repo = with_machine_facts(copy_repo(tmp_path), machine_facts)
     folder = repo / "workloads" / "hangs"
     shutil.copytree(ROOT / "tests" / "fixtures" / "faulty", folder)
     spec = yaml.safe_load((folder / "workload.yaml").read_text())

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import yaml
 
 from pipeline import REPO_ROOT
@@ -67,9 +68,12 @@ def threads(config: dict) -> int:
     return available if wanted == "all" else min(int(wanted), available)
 
 
-def memory_limit_mb(value) -> int:
-    from pipeline.measure.harness import default_memory_limit_mb
+def default_memory_limit_mb() -> int:
+    """Four fifths of this machine's memory: a runaway cell cannot take the machine down."""
+    return int(psutil.virtual_memory().total * 0.8 / 2**20)
 
+
+def memory_limit_mb(value) -> int:
     return default_memory_limit_mb() if value in ("auto", None) else int(value)
 
 

@@ -24,6 +24,7 @@ import psutil
 
 from pipeline import REPO_ROOT, SCHEMA_VERSION
 from pipeline.core import privacy, quiet, results
+from pipeline.core.config import default_memory_limit_mb
 from pipeline.core.metrics import combine
 from pipeline.core.registry import Workload
 from pipeline.measure import hardware, lifetime, provenance
@@ -31,11 +32,6 @@ from pipeline.measure import hardware, lifetime, provenance
 STDERR_TAIL_CHARS = 4000
 OOM_MARKERS = ("MemoryError", "out of memory", "RESOURCE_EXHAUSTED", "OutOfMemoryError", "std::bad_alloc")
 POLL_S = 0.05
-
-
-def default_memory_limit_mb() -> int:
-    """Four fifths of this machine's memory: a runaway cell cannot take the machine down."""
-    return int(psutil.virtual_memory().total * 0.8 / 2**20)
 
 
 def _tree_rss(proc: psutil.Process) -> int:

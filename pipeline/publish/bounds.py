@@ -26,7 +26,9 @@ from pathlib import Path
 
 from pipeline.core import reference_figures
 from pipeline.core.reference_figures import PRECISIONS
-from pipeline.publish.claims import IMPOSSIBLE, POSSIBLE
+
+#: the verdicts of a throughput on hardware we lack, held against the chip's published peak
+IMPOSSIBLE, POSSIBLE = "physically impossible", "physically possible"
 
 #: the machine_id of a bound verdict: arithmetic, not a machine
 BOUND = "peak arithmetic"

@@ -21,6 +21,7 @@ from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.core import catalogue, validation
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish import bounds
 from pipeline.publish.scale_out import MEASURES as SCALE_OUT
 
 CLAIMS_FILE = REPO_ROOT / "site_data" / "claims.yaml"
@@ -34,8 +35,8 @@ UNSETTLED = "not settled at this precision"
 PUBLIC = "public sources"
 #: counts read from the implementation files are the same on every machine (pipeline/publish/scale_out.py)
 SOURCE_FILES = "source files"
-#: a throughput on hardware we lack, held against the chip's published peak (pipeline/publish/bounds.py)
-IMPOSSIBLE, POSSIBLE = "physically impossible", "physically possible"
+#: a throughput on hardware we lack, held against the chip's published peak
+IMPOSSIBLE, POSSIBLE = bounds.IMPOSSIBLE, bounds.POSSIBLE
 
 #: Training metrics (cells.csv columns) and which way is better, from the catalogue.
 TRAINING_METRICS = {m.name: m.better for m in catalogue.TRAINING.values()}
@@ -96,8 +97,6 @@ def load(path: Path = CLAIMS_FILE, workloads: dict | None = None, references: di
             problems += [f"claim {cid}: field predicate.{msg}" for msg in check_predicate(claim["predicate"],
                                                                                          workloads)]
         if "bound" in claim:
-            from pipeline.publish import bounds
-
             # the tables a bound reads sit beside the ledger
             references = references or bounds.load_references(path.parent)
             problems += [f"claim {cid}: field bound.{msg}" for msg in bounds.check(claim["bound"], references)]

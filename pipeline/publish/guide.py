@@ -243,7 +243,7 @@ def write(data_dir: Path, out: Path) -> list[dict]:
     included), the ecosystem figures and the ledger, written as JSON for the page."""
     from pipeline.core import results
     from pipeline.publish import claims
-    from pipeline.publish.aggregate import read_tables
+    from pipeline.publish.tables import read_tables
     from pipeline.publish.verdicts import load_ecosystem
 
     data_dir = Path(data_dir)

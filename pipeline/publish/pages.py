@@ -22,9 +22,9 @@ from pipeline.core import catalogue, figures, quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import discover
 from pipeline.publish import escaping
-from pipeline.publish.aggregate import read_tables
 from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
 from pipeline.publish.formats import fmt, fmt_bytes, fmt_pct, fmt_si, fmt_signed, fmt_span
+from pipeline.publish.tables import read_tables
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHARTS_URL = "assets/charts"

@@ -20,6 +20,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core import noise, quiet, results, statistics
+from pipeline.publish import claims
+from pipeline.publish.compare import derived_tables
+from pipeline.publish.tables import Declared, build_tables
+from pipeline.publish.verdicts import judge
 
 COLUMNS = ["machine_id", "workload", "framework", "mode", "profile", "metric", "median_a", "median_b", "ratio",
            "b_in_a", "a_in_b", "b_in_a_ci", "repeat_width", "outcome", "cause"]
@@ -126,23 +130,19 @@ CLAIM_MOVE = 1.2
 CLAIM_COLUMNS = ["claim", "machine_id", "verdict_a", "verdict_b", "ratio_a", "ratio_b", "moved"]
 
 
-def claim_verdicts(rs: list[dict], doc: dict, comparison: dict) -> pd.DataFrame:
+def claim_verdicts(rs: list[dict], doc: dict, comparison: dict, declared: Declared) -> pd.DataFrame:
     """The verdicts of the ledger's result claims on one run's results alone."""
-    from pipeline.publish.aggregate import build_tables
-    from pipeline.publish.compare import derived_tables
-    from pipeline.publish.verdicts import judge
-
-    tables = build_tables(rs)
+    tables = build_tables(rs, declared)
     tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"],
                                  tables["noise"]))
     measured = [c for c in doc["claims"] if "predicate" in c and "ecosystem" not in c["predicate"]]
     return judge({**doc, "claims": measured}, tables, {})
 
 
-def claims_moved(a: list[dict], b: list[dict], doc: dict, comparison: dict) -> pd.DataFrame:
+def claims_moved(a: list[dict], b: list[dict], doc: dict, comparison: dict, declared: Declared) -> pd.DataFrame:
     """Per claim and machine judged on both runs: both verdicts and ratios, and whether
     the verdict changed or the ratio moved by more than ``CLAIM_MOVE``."""
-    va, vb = claim_verdicts(a, doc, comparison), claim_verdicts(b, doc, comparison)
+    va, vb = claim_verdicts(a, doc, comparison, declared), claim_verdicts(b, doc, comparison, declared)
     both = va.merge(vb, on=["claim", "machine_id"], suffixes=("_a", "_b"))
     rows = []
     for r in both.to_dict("records"):
@@ -155,19 +155,16 @@ def claims_moved(a: list[dict], b: list[dict], doc: dict, comparison: dict) -> p
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
-def _moved(data_dir: Path, a: list[dict], b: list[dict]) -> pd.DataFrame:
-    """``claims_moved`` with the config's comparison and the ledger beside the results
-    (none there: no claim to judge)."""
-    from pipeline.core.config import load
-    from pipeline.publish import claims
-
+def _moved(data_dir: Path, a: list[dict], b: list[dict], comparison: dict, declared: Declared) -> pd.DataFrame:
+    """``claims_moved`` with the ledger beside the results (none there: no claim to judge)."""
     ledger = Path(data_dir) / "claims.yaml"
     if not ledger.is_file():
         return pd.DataFrame(columns=CLAIM_COLUMNS)
-    return claims_moved(a, b, claims.load(ledger), load()["comparison"])
+    return claims_moved(a, b, claims.load(ledger), comparison, declared)
 
 
-def report(data_dir: Path, run_a: str, run_b: str) -> tuple[pd.DataFrame, dict, list[str], pd.DataFrame]:
+def report(data_dir: Path, run_a: str, run_b: str, comparison: dict, declared: Declared
+           ) -> tuple[pd.DataFrame, dict, list[str], pd.DataFrame]:
     """Load both runs and compare them: cells, speed indices, refused files, claims.
     Raises ValueError when a run has no result."""
     a, refused_a = results.load_run(data_dir, run_a)
@@ -177,7 +174,7 @@ def report(data_dir: Path, run_a: str, run_b: str) -> tuple[pd.DataFrame, dict, 
             raise ValueError(f"run {run!r}: no result under {Path(data_dir) / 'results'} or "
                              f"{Path(data_dir) / 'history'} belongs to it")
     frame, speeds = compare_runs(a, b)
-    return frame, speeds, refused_a + refused_b, _moved(data_dir, a, b)
+    return frame, speeds, refused_a + refused_b, _moved(data_dir, a, b, comparison, declared)
 
 
 #: The bands a repeat run's median is judged by: within 5% and within 10% of the first run's.
@@ -317,7 +314,8 @@ def _main_run(rs: list[dict]) -> str:
     return str(runs.value_counts().sort_index(ascending=False).idxmax())
 
 
-def latest(data_dir: Path, current: list[dict], kept: tuple[list[dict], list[str]] | None = None
+def latest(data_dir: Path, current: list[dict], comparison: dict, declared: Declared,
+           kept: tuple[list[dict], list[str]] | None = None
            ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, list[str]]:
     """Per machine, its current results against each cell's measurement before them
     (``previous``): the report's rows and one summary per machine for the pages; then
@@ -339,7 +337,7 @@ def latest(data_dir: Path, current: list[dict], kept: tuple[list[dict], list[str
         run_a, run_b = _main_run(a), _main_run(b)
         frames.append(frame.assign(run_a=run_a, run_b=run_b))
         misses = frame[~frame["b_in_a"].astype(bool)]
-        moved = _moved(data_dir, a, b)
+        moved = _moved(data_dir, a, b, comparison, declared)
         summaries.append({
             "machine_id": machine, "run_a": run_a, "run_b": run_b,
             "runs_a": sorted({results.run_of(r) for r in a}), "runs_b": sorted({results.run_of(r) for r in b}),

@@ -24,20 +24,22 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import REPO_ROOT
+from pipeline.publish.tables import Declared
 
 #: A guide score moving by less than this is rounding, not a ripple.
 SCORE_EPSILON = 1e-9
 
 
-def regenerate(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str] | None) -> None:
+def regenerate(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str], declared: Declared) -> None:
     """The publishing half of the DAG, in order, on ``data_dir`` and ``docs_dir``."""
     from pipeline.publish import bounds, claims, ergonomics, guide
-    from pipeline.publish.aggregate import aggregate, read_tables
+    from pipeline.publish.aggregate import aggregate
     from pipeline.publish.pages import write_pages
+    from pipeline.publish.tables import read_tables
     from pipeline.publish.verdicts import judge, load_ecosystem
 
     tables = data_dir / "tables"
-    aggregate(data_dir, tables, publish, comparison)
+    aggregate(data_dir, tables, publish, comparison, declared)
     references = bounds.load_references(data_dir)
     doc = claims.load(data_dir / "claims.yaml", references=references)
     judge(doc, read_tables(tables), load_ecosystem(data_dir), references).to_csv(tables / "verdicts.csv", index=False)
@@ -118,7 +120,7 @@ def page_changes(before: Callable[[Path], bytes | None], committed: Path, fresh:
                   if before(committed / p.relative_to(fresh)) != p.read_bytes())
 
 
-def ripple(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str] | None,
+def ripple(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str], declared: Declared,
            base: str | None = None) -> dict:
     """Everything the publishing half would write differently from what is committed."""
     before = baseline_reader(base)
@@ -127,7 +129,7 @@ def ripple(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str] 
         data, docs = Path(tmp) / "site_data", Path(tmp) / "docs"
         shutil.copytree(data_dir, data)
         shutil.copytree(docs_dir, docs)
-        regenerate(data, docs, comparison, publish)
+        regenerate(data, docs, comparison, publish, declared)
         tables = data / "tables"
         return {
             "base": base or "the working tree",

@@ -34,8 +34,7 @@ import pandas as pd
 from pipeline import REPO_ROOT
 from pipeline.core import freshness, privacy, results
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.core.registry import discover
-from pipeline.publish.aggregate import case_rows, ceilings, completeness, declared_counts, over_ceiling_message
+from pipeline.publish.tables import Declared, case_rows, ceilings, cell_row, completeness, over_ceiling_message
 
 
 def _git_file(sha: str, path: str) -> bytes | None:
@@ -85,12 +84,11 @@ def privacy_findings(result: dict, source: str) -> list[str]:
             for field, text in texts if (found := privacy.leaks(text))]
 
 
-def profile_findings(result: dict, source: str, declared: dict) -> list[str]:
-    if result["status"] != "ok" or result["profile"] not in declared:
+def profile_findings(result: dict, source: str, declared: Declared) -> list[str]:
+    """A result with fewer processes or samples than its profile declares."""
+    if result["status"] != "ok" or (result["workload"], result["profile"]) not in declared.counts:
         return []
-    from pipeline.publish.aggregate import cell_row
-
-    verdict = completeness(cell_row(result), declared)
+    verdict = completeness(cell_row(result), declared.counts)
     return [] if verdict["complete"] else [f"{source}: field processes: {verdict['incomplete_reason']}"]
 
 
@@ -156,9 +154,9 @@ def _ceilings(found: list[dict], workloads: dict) -> dict:
     return {(r["machine_id"], r["precision"]): r["flops"] for r in table.to_dict("records")}
 
 
-def verify(paths: list[Path], data_dir: Path) -> tuple[list[str], list[str]]:
-    """(findings, notes) over ``paths``, set against every result under ``data_dir``."""
-    workloads, declared = discover(), declared_counts()
+def verify(paths: list[Path], data_dir: Path, workloads: dict, declared: Declared) -> tuple[list[str], list[str]]:
+    """(findings, notes) over ``paths``, set against every result under ``data_dir``, the
+    ``workloads`` of this checkout and what it ``declared``."""
     everything, _ = results.load_all(data_dir)
     loaded, findings, notes = [], [], []
     for path in paths:
@@ -183,9 +181,9 @@ def verify(paths: list[Path], data_dir: Path) -> tuple[list[str], list[str]]:
     return findings, notes
 
 
-def main(paths: list[str], data_dir: Path) -> int:
+def main(paths: list[str], data_dir: Path, workloads: dict, declared: Declared) -> int:
     files = [Path(p) for p in paths] or sorted((Path(data_dir) / "results").glob("*/*/*.json"))
-    findings, notes = verify(files, Path(data_dir))
+    findings, notes = verify(files, Path(data_dir), workloads, declared)
     for line in notes:
         print(f"note: {line}")
     for line in findings:
