@@ -10,10 +10,13 @@ from snakemake.exceptions import WorkflowError
 
 from pipeline.core import config as pipeline_config
 from pipeline.core import freshness
+from pipeline.core import quiet as pipeline_quiet
 from pipeline.core import results as pipeline_results
+from pipeline.core import schedule as pipeline_schedule
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.registry import WorkloadError
 from pipeline.measure import hardware
+from pipeline.measure import provenance as pipeline_provenance
 
 try:
     CELLS = pipeline_config.check(config, source="config/config.yaml (with --config overrides)")
@@ -52,10 +55,20 @@ def whole_machine():
         return THREADS
 
 
+# The repository's files the publishing rules read, listed once
 ALL_WORKLOADS = sorted(glob.glob("workloads/*/workload.yaml"))
+#: the implementation files (the code tabs, the concept map and the line counts show them)
+WORKLOAD_CODE = sorted(glob.glob("workloads/*/*.py"))
+BACKEND_CODE = sorted(glob.glob("pipeline/measure/backends/*.py"))
+TEMPLATES = sorted(glob.glob("pipeline/publish/templates/*.j2"))
+NOTEBOOKS = sorted(glob.glob("docs/notebooks/*.ipynb"))
+#: what mkdocs reads besides the generated pages
+SITE_SOURCES = sorted(["mkdocs.yml", *glob.glob("docs/*.md"), *glob.glob("docs/assets/js/*"),
+                       *glob.glob("docs/assets/css/*"), *glob.glob("overrides/*")])
 #: the publishing code: an edit to it regenerates every table, chart and page (seconds of
 #: work), never a measurement, which depends on the workload and backend files alone
-PUBLISH_CODE = sorted(glob.glob("pipeline/publish/*.py") + glob.glob("pipeline/core/*.py") + ["pipeline/cli.py"])
+PUBLISH_CODE = sorted(glob.glob("pipeline/publish/*.py") + glob.glob("pipeline/core/*.py")
+                      + glob.glob("pipeline/commands/*.py") + ["pipeline/cli.py"])
 
 
 # a result of another profile than the main one carries it in its name, beside the main results
@@ -124,3 +137,13 @@ def ecosystem_files():
     mine = f"{DATA}/ecosystem/live/{MACHINE}.json"
     return sorted({stored_or_stamp(mine, f"build/stamps/ecosystem-{MACHINE}.done")}
                   | stored_besides(f"{DATA}/ecosystem/live/*.json", [mine]) | snapshot)
+
+
+def process_priority(wildcards):
+    """A measured process's place in the rounds (rules/measure.smk: PRIORITY)."""
+    return PRIORITY.get(((wildcards.workload, wildcards.framework, wildcards.mode), int(wildcards.index)), 1)
+
+
+def installed_versions():
+    """Each framework's installed versions: the ecosystem figures are measured again when one changes."""
+    return {name: fw.versions() for name, fw in FRAMEWORKS.items()}

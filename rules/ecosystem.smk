@@ -2,17 +2,9 @@
 # cold import time, versions, licences. Re-run when an installed framework's
 # version changes (the params), not on every run.
 
-from pipeline.core.frameworks import FRAMEWORKS as _FRAMEWORKS
-
-
-def installed_versions():
-    return {name: fw.versions() for name, fw in _FRAMEWORKS.items()}
-
-
 rule ecosystem:
     input:
-        "pipeline/core/ecosystem.py",
-        "pipeline/measure/ecosystem_live.py",
+        code=["pipeline/core/ecosystem.py", "pipeline/measure/ecosystem_live.py"],
     output:
         touch(f"build/stamps/ecosystem-{MACHINE}.done"),
     params:

@@ -1,5 +1,6 @@
-# Measurement (and the timer check, which times this machine too): every cell runs in PROCESSES fresh processes, each its own job that
-# imports one framework and asks for every core, so two never share the machine.
+# Measurement (and the timer check, which times this machine too): every cell runs in
+# PROCESSES fresh processes, each its own job that imports one framework and asks for
+# every core, so two never share the machine.
 # Rules whose files are kept in the repository declare a stamp under build/ and
 # write their files in place: Snakemake deletes a job's declared outputs before
 # it runs and after it fails, and a stored file must survive both.
@@ -7,10 +8,6 @@
 # ...), so drift of the machine over time hits all frameworks alike; within a round
 # the cells a claim compares run back to back, in reverse order every other round
 # (pipeline/core/schedule.py), so claims' ratios can be paired round by round.
-
-from pipeline.core import quiet as pipeline_quiet
-from pipeline.core import schedule as pipeline_schedule
-from pipeline.measure import provenance as pipeline_provenance
 
 PROCESSES = pipeline_config.processes(config)
 PRIORITY = pipeline_schedule.priorities(
@@ -20,10 +17,10 @@ PRIORITY = pipeline_schedule.priorities(
 )
 
 
-def process_priority(wildcards):
-    return PRIORITY.get(((wildcards.workload, wildcards.framework, wildcards.mode), int(wildcards.index)), 1)
-# one id for this DAG run, inherited by every job (recorded in each process's result)
-pipeline_provenance.ensure_run_id()
+# one id for this DAG run, inherited by every job (recorded in each process's result);
+# set when the run starts, so planning (a dry-run, --lint) changes nothing
+onstart:
+    pipeline_provenance.ensure_run_id()
 
 
 rule detect:
@@ -40,8 +37,7 @@ rule detect:
 
 rule timer_check:
     input:
-        "pipeline/measure/timing.py",
-        "pipeline/measure/timer_check.py",
+        code=["pipeline/measure/timing.py", "pipeline/measure/timer_check.py"],
     output:
         touch(f"build/stamps/timer-check-{MACHINE}.done"),
     params:

@@ -5,9 +5,9 @@
 
 rule aggregate:
     input:
-        PUBLISH_CODE,
-        measured_results(),
-        timer_checks(),
+        code=PUBLISH_CODE,
+        results=measured_results(),
+        timer_checks=timer_checks(),
     output:
         touch("build/stamps/aggregate.done"),
     params:
@@ -23,8 +23,8 @@ rule aggregate:
 
 rule charts:
     input:
-        PUBLISH_CODE,
-        rules.aggregate.output,
+        code=PUBLISH_CODE,
+        tables=rules.aggregate.output,
     output:
         touch("build/stamps/charts.done"),
     log:
@@ -36,10 +36,10 @@ rule charts:
 
 rule ergonomics:
     input:
-        PUBLISH_CODE,
-        glob.glob("workloads/*/*.py"),
+        code=PUBLISH_CODE,
+        implementations=WORKLOAD_CODE,
         # single_device, which pairs a data-parallel workload with its single-device version
-        glob.glob("workloads/*/workload.yaml"),
+        workloads=ALL_WORKLOADS,
     output:
         touch("build/stamps/ergonomics.done"),
     log:
@@ -50,13 +50,12 @@ rule ergonomics:
 
 rule verdicts:
     input:
-        PUBLISH_CODE,
-        rules.aggregate.output,
+        code=PUBLISH_CODE,
+        tables=rules.aggregate.output,
         # scale_out.json, which claims about scaling out read
-        rules.ergonomics.output,
-        ecosystem_files(),
-        f"{DATA}/accelerators.yaml",
-        f"{DATA}/model_costs.yaml",
+        ergonomics=rules.ergonomics.output,
+        ecosystem=ecosystem_files(),
+        bounds=[f"{DATA}/accelerators.yaml", f"{DATA}/model_costs.yaml"],
         claims=f"{DATA}/claims.yaml",
     output:
         touch("build/stamps/verdicts.done"),
@@ -69,12 +68,11 @@ rule verdicts:
 
 rule guide:
     input:
-        PUBLISH_CODE,
-        rules.aggregate.output,
-        rules.ergonomics.output,
-        ecosystem_files(),
-        f"{DATA}/claims.yaml",
-        f"{DATA}/scenarios.yaml",
+        code=PUBLISH_CODE,
+        tables=rules.aggregate.output,
+        ergonomics=rules.ergonomics.output,
+        ecosystem=ecosystem_files(),
+        ledgers=[f"{DATA}/claims.yaml", f"{DATA}/scenarios.yaml"],
     output:
         touch("build/stamps/guide.done"),
     log:
@@ -85,21 +83,20 @@ rule guide:
 
 rule pages:
     input:
-        PUBLISH_CODE,
-        rules.aggregate.output,
-        rules.charts.output,
-        rules.verdicts.output,
-        rules.ergonomics.output,
-        rules.guide.output,
-        ecosystem_files(),
-        ALL_WORKLOADS,
-        f"{DATA}/claims.yaml",
-        f"{DATA}/scenarios.yaml",
-        glob.glob("pipeline/publish/templates/*.j2"),
+        code=PUBLISH_CODE,
+        tables=rules.aggregate.output,
+        charts=rules.charts.output,
+        verdicts=rules.verdicts.output,
+        ergonomics=rules.ergonomics.output,
+        guide=rules.guide.output,
+        ecosystem=ecosystem_files(),
+        workloads=ALL_WORKLOADS,
+        ledgers=[f"{DATA}/claims.yaml", f"{DATA}/scenarios.yaml"],
+        templates=TEMPLATES,
         # the concept map shows code of the implementation files and backends
-        glob.glob("workloads/*/*.py"),
-        glob.glob("pipeline/measure/backends/*.py"),
-        glob.glob("docs/notebooks/*.ipynb"),
+        implementations=WORKLOAD_CODE,
+        backends=BACKEND_CODE,
+        notebooks=NOTEBOOKS,
     output:
         touch("build/stamps/pages.done"),
     log:
@@ -110,18 +107,14 @@ rule pages:
 
 rule site:
     input:
-        PUBLISH_CODE,
-        rules.pages.output,
-        "mkdocs.yml",
-        glob.glob("docs/*.md"),
-        glob.glob("docs/assets/js/*"),
-        glob.glob("docs/notebooks/*.ipynb"),
-        rules.aggregate.output,
-        glob.glob("docs/assets/css/*"),
-        glob.glob("overrides/*"),
+        code=PUBLISH_CODE,
+        pages=rules.pages.output,
+        tables=rules.aggregate.output,
+        sources=SITE_SOURCES,
+        notebooks=NOTEBOOKS,
         # the code tabs and the concept map include these files verbatim
-        glob.glob("workloads/*/*.py"),
-        glob.glob("pipeline/measure/backends/*.py"),
+        implementations=WORKLOAD_CODE,
+        backends=BACKEND_CODE,
     output:
         directory("site"),
     log:
