@@ -147,6 +147,8 @@ def test_end_to_end_smoke_run_builds_the_site(tmp_path):
                 if r["status"] != "ok" and not (r["status"] == "unsupported" and r["reason"])}
     assert sum(r["status"] == "ok" for r in stored.values()) > len(stored) * 0.9
     assert all(len(r["processes"]) == SMOKE_PROCESSES for r in stored.values())
+    # one run id, set when the run started, in every process it measured
+    assert len({p["run_id"] for r in stored.values() for p in r["processes"]}) == 1
     # Snakemake followed the planned order: a round at a time, and the cells a claim
     # compares one to one ran back to back (pipeline/core/schedule.py)
     started = sorted((p["started_at"], p["index"], key) for key, r in stored.items() for p in r["processes"])
