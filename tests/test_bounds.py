@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, copy_ledger
+from conftest import ROOT, WORKLOADS, copy_ledger
 
 from pipeline.cli import main
 from pipeline.core import reference_figures
@@ -89,7 +89,7 @@ def test_a_bound_naming_what_the_tables_lack_is_refused_with_the_claim_and_field
     target["bound"].update(change)
     (tmp_path / "claims.yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(claims.ClaimError, match=rf"claims.yaml: claim {target['id']}: field {field}: .*{words}"):
-        claims.load(tmp_path / "claims.yaml")
+        claims.load(tmp_path / "claims.yaml", WORKLOADS)
 
 
 def test_a_figure_without_its_source_or_date_is_refused_naming_the_file_and_field(tmp_path):

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from conftest import ROOT, WORKLOADS
 
 from pipeline.contract import IMPL_FILES
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.core.registry import discover
 from pipeline.publish import ergonomics, escaping, scale_out
 from pipeline.publish.concepts import CONCEPTS, SymbolNotFound, context, locate
 from pipeline.publish.ergonomics import count_lines, framework_apis, measure_file
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "pipeline" / "publish" / "templates"
 
 
@@ -293,7 +292,7 @@ def test_locate_missing_symbol_names_file_and_symbol(tmp_path):
 
 
 def test_every_concept_locates_within_its_file():
-    ctx = context(ROOT)
+    ctx = context(WORKLOADS, ROOT)
     assert [c["title"] for c in ctx["concepts"]] == [
         "Model state", "Training loop", "Randomness", "In-place updates", "Debugging"]
     for concept in ctx["concepts"]:
@@ -326,13 +325,13 @@ def test_concept_examples_prefer_mlp_digits():
 
 @pytest.fixture(scope="module")
 def frame():
-    return ergonomics.table()
+    return ergonomics.table(WORKLOADS)
 
 
 def test_table_covers_every_implemented_workload_and_framework(frame):
     """Except data-parallel workloads: their files are counted against their single-device
     version (tests/test_scale_out.py)."""
-    workloads = discover()
+    workloads = WORKLOADS
     expected = {(w, f) for w, workload in workloads.items() for f in workload.frameworks
                 if not workload.single_device}
     assert any(w.single_device for w in workloads.values())
@@ -357,7 +356,7 @@ def test_table_covers_every_implemented_workload_and_framework(frame):
 def test_write_csv(tmp_path, monkeypatch, frame):
     monkeypatch.setattr(ergonomics, "table", lambda workloads=None: frame)
     out = tmp_path / "sub" / "ergonomics.csv"
-    written = ergonomics.write(out)
+    written = ergonomics.write(out, WORKLOADS)
     text = out.read_text().splitlines()
     assert text[0] == ",".join(ergonomics.COLUMNS)
     assert len(text) == len(frame) + 1 and written is frame
@@ -368,8 +367,8 @@ def _env() -> jinja2.Environment:
 
 
 def test_ergonomics_page_renders(frame):
-    ctx = ergonomics.page_context(frame)
-    changes = scale_out.page_context(scale_out.table())
+    ctx = ergonomics.page_context(frame, WORKLOADS)
+    changes = scale_out.page_context(scale_out.table(WORKLOADS), WORKLOADS)
     text = _env().get_template("ergonomics.md.j2").render(**ctx, scale_out=changes)
     assert text.split("\n", 1)[1].startswith("# Ergonomics\n")  # after the generated-page banner
     assert "methods called on objects" in text and "not a verdict" in text
@@ -389,7 +388,7 @@ def test_ergonomics_page_renders(frame):
 
 
 def test_concepts_page_renders_tabs_with_indented_snippets():
-    ctx = context(ROOT)
+    ctx = context(WORKLOADS, ROOT)
     text = _env().get_template("concepts.md.j2").render(**ctx)
     assert text.split("\n", 1)[1].startswith("# Concept map\n")  # after the generated-page banner
     for title in ("Model state", "Training loop", "Randomness", "In-place updates", "Debugging"):

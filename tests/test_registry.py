@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import copy_ledger, copy_workloads
+from conftest import WORKLOADS, copy_ledger, copy_workloads
 
 from pipeline.core import config as config_mod
 from pipeline.core.registry import WORKLOADS_DIR, WorkloadError, discover, load_workload
@@ -218,12 +218,12 @@ def test_an_unsatisfiable_predicate_and_a_twice_used_scenario_id_are_refused(tmp
     (tmp_path / "claims.yaml").write_text(yaml.safe_dump(ledger))
     with pytest.raises(claims.ClaimError, match=rf"claim {claim['id']}: field predicate.at_most: 0.5 is below "
                                                 r"at_least 5"):
-        claims.load(tmp_path / "claims.yaml")
+        claims.load(tmp_path / "claims.yaml", WORKLOADS)
     scenarios = yaml.safe_load((data / "scenarios.yaml").read_text())
     scenarios["scenarios"].append(dict(scenarios["scenarios"][0]))
     (tmp_path / "scenarios.yaml").write_text(yaml.safe_dump(scenarios))
     with pytest.raises(claims.ClaimError, match=rf"scenario {scenarios['scenarios'][0]['id']}: field id: used twice"):
-        guide.load(tmp_path / "scenarios.yaml")
+        guide.load(tmp_path / "scenarios.yaml", WORKLOADS)
 
 
 def test_check_exits_non_zero_when_it_refuses_a_result(tmp_path, capsys):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import COMPARISON, DECLARED, copy_ledger
+from conftest import COMPARISON, DECLARED, WORKLOADS, copy_ledger
 from test_results import make_result
 
 from pipeline import cli
@@ -65,7 +65,7 @@ def test_the_report_says_which_medians_landed_inside_and_why_others_did_not(tmp_
     stored(tmp_path, of_run("B", [100.3, 100.1, 99.8, 100.4, 100.6]))
     stored(tmp_path, of_run("B", [300.0, 301.0, 299.0, 300.5, 300.2], framework="jax",
                             interference=window()))
-    frame, speeds, refused, claims = report(tmp_path, "A", "B", COMPARISON, DECLARED)
+    frame, speeds, refused, claims = report(tmp_path, "A", "B", COMPARISON, DECLARED, WORKLOADS)
     assert refused == [] and claims.empty  # no ledger beside these results
     rows = {r.framework: r for r in frame.itertuples()}
     assert rows["torch"].b_in_a and rows["torch"].outcome == "reproduced"
@@ -105,7 +105,7 @@ def test_the_site_compares_each_cell_with_its_own_measurement_before(tmp_path):
         for framework in ("torch", "jax"):
             stored(tmp_path, three_processes(run, [100.0, 105.0, 110.0], framework, f"2026-12-{day}T00:00:00+00:00"))
     stored(tmp_path, three_processes("C", [400.0, 405.0, 410.0], "torch", "2026-12-03T00:00:00+00:00"))
-    frame, summaries, record, refused = latest(tmp_path, results.load_all(tmp_path)[0], COMPARISON, DECLARED)
+    frame, summaries, record, refused = latest(tmp_path, results.load_all(tmp_path)[0], COMPARISON, DECLARED, WORKLOADS)
     assert len(frame) == 2 and frame.set_index("framework").loc["torch", "ratio"] == pytest.approx(405 / 105, rel=0.01)
     [summary] = summaries
     assert summary["runs_a"] == ["A", "B"] and summary["runs_b"] == ["B", "C"] and summary["inside"] == 1
@@ -142,7 +142,7 @@ def test_claims_are_judged_on_each_run_alone_and_the_moved_ones_named(tmp_path):
         for mode, level in (("eager", 100.0), ("function", fast)):
             stored(tmp_path, of_run(run, [level, level * 1.01, level * 0.99, level * 1.005], framework="tensorflow",
                                     mode=mode))
-    _, _, _, claims = report(tmp_path, "A", "B", COMPARISON, DECLARED)
+    _, _, _, claims = report(tmp_path, "A", "B", COMPARISON, DECLARED, WORKLOADS)
     row = claims.set_index("claim").loc["tf-function-faster-than-eager-mlp"]
     assert row["verdict_a"] != row["verdict_b"] and row["moved"]
     assert row["ratio_a"] == pytest.approx(2.0, rel=0.02) and row["ratio_b"] == pytest.approx(0.5, rel=0.02)
@@ -160,7 +160,7 @@ def test_runs_with_no_cell_in_common_are_not_compared(tmp_path):
     kept.parent.mkdir(parents=True)
     kept.write_text(json.dumps(earlier))
     stored(tmp_path, of_run("B", [100.0, 101.0, 99.0]))  # smoke
-    frame, summaries, record, refused = latest(tmp_path, results.load_all(tmp_path)[0], COMPARISON, DECLARED)
+    frame, summaries, record, refused = latest(tmp_path, results.load_all(tmp_path)[0], COMPARISON, DECLARED, WORKLOADS)
     assert summaries == [] and frame.empty
 
 
@@ -174,7 +174,7 @@ def test_a_tampered_history_file_is_refused_by_name_and_the_rest_still_compared(
     tampered = json.loads(kept.read_text())
     tampered["metrics"]["train_throughput"]["summary"]["median"] = 1e9  # no longer its samples' median
     bad.write_text(json.dumps({**tampered, "mode": "compile"}))
-    frame, summaries, _, refused = latest(tmp_path, results.load_all(tmp_path)[0], COMPARISON, DECLARED)
+    frame, summaries, _, refused = latest(tmp_path, results.load_all(tmp_path)[0], COMPARISON, DECLARED, WORKLOADS)
     assert len(refused) == 1 and str(bad) in refused[0] and "summary.median" in refused[0]
     assert list(frame["mode"]) == ["eager"] and summaries[0]["inside"] == 1
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import COMPARISON, DECLARED, ROOT, declaring
+from conftest import COMPARISON, DECLARED, ROOT, WORKLOADS, declaring
 
 from pipeline import SCHEMA_VERSION
 from pipeline.core import freshness, results
@@ -108,7 +108,7 @@ def test_aggregate_keeps_good_results_and_lists_refused(tmp_path):
     store(tmp_path, make_result("tensorflow", "xla", status="crashed"))
     corrupt = results.result_path(tmp_path, MACHINE, "mlp_digits", "tensorflow", "eager", "smoke")
     corrupt.write_text("not json")
-    cells, refused = aggregate(tmp_path, tmp_path / "tables", ["smoke"], COMPARISON, DECLARED)
+    cells, refused = aggregate(tmp_path, tmp_path / "tables", ["smoke"], COMPARISON, DECLARED, WORKLOADS)
     assert len(cells) == 3
     # a failed cell is never complete, whatever it holds
     assert not cells.loc[cells["status"] != "ok", "complete"].any()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DECLARED, ROOT
+from conftest import DECLARED, ROOT, WORKLOADS
 
 from pipeline.core.config import load
 from pipeline.publish import ripple
@@ -23,9 +23,9 @@ def test_ripple_names_the_verdict_score_and_page_a_change_moves(tmp_path):
     shutil.copytree(ROOT / "docs", docs)
     cfg = load()
     # bring the copy up to date with this tree, then stand it in for "what is committed"
-    ripple.regenerate(data, docs, cfg["comparison"], cfg["publish"], DECLARED)
+    ripple.regenerate(data, docs, cfg["comparison"], cfg["publish"], DECLARED, WORKLOADS)
     before = {p: p.read_bytes() for p in [*data.rglob("*"), *docs.rglob("*")] if p.is_file()}
-    assert ripple.ripple(data, docs, cfg["comparison"], cfg["publish"], DECLARED) == {
+    assert ripple.ripple(data, docs, cfg["comparison"], cfg["publish"], DECLARED, WORKLOADS) == {
         "base": "the working tree", "tables": [], "verdicts": [], "guide": [], "pages": []}
 
     # what a pull request would have changed before regeneration puts it right
@@ -40,7 +40,7 @@ def test_ripple_names_the_verdict_score_and_page_a_change_moves(tmp_path):
     page = docs / "workloads" / "matmul.md"
     page.write_text(page.read_text() + "\nedited\n")
 
-    found = ripple.ripple(data, docs, cfg["comparison"], cfg["publish"], DECLARED)
+    found = ripple.ripple(data, docs, cfg["comparison"], cfg["publish"], DECLARED, WORKLOADS)
     assert [t["table"] for t in found["tables"]] == ["guide.json", "verdicts.csv"]
     assert found["verdicts"] == [{"claim": claim, "machine_id": machine, "verdict_before": "not measurable",
                                   "verdict_after": verdict}]

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from conftest import COMPARISON, CONFIG, DECLARED, ROOT
+from conftest import COMPARISON, CONFIG, DECLARED, ROOT, WORKLOADS
 
 from pipeline.core import results
 from pipeline.publish.aggregate import aggregate
@@ -66,7 +66,7 @@ def test_one_bad_file_is_refused_and_the_rest_aggregates(tmp_path):
                                                           result["metrics"]["achieved_flops"]["per_process"]]
     result["metrics"]["achieved_flops"].pop("summary", None)
     over.write_text(json.dumps(result))
-    cells, refused = aggregate(data, tmp_path / "tables", CONFIG["publish"], COMPARISON, DECLARED)
+    cells, refused = aggregate(data, tmp_path / "tables", CONFIG["publish"], COMPARISON, DECLARED, WORKLOADS)
     assert len(refused) == 2
     assert any(str(bad) in line and "summary.median" in line for line in refused)
     assert any(str(over) in line and "metrics.achieved_flops" in line and "measured ceiling" in line

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline import SCHEMAS
 from pipeline.core import validation
+from pipeline.core.statistics import summarize
 
 SCHEMA_PATH = SCHEMAS / "result.schema.json"
 
@@ -90,8 +91,6 @@ def _same(a: float, b: float) -> bool:
 def check_values(result: dict, source: str) -> None:
     """What a schema cannot say: every metric value finite and in its unit's
     range, every summary the one its samples (grouped by process) give."""
-    from pipeline.core.statistics import summarize
-
     for name, metric in result.get("metrics", {}).items():
         unit, where = metric["unit"], f"metrics.{name}"
         values = metric.get("samples")

@@ -27,11 +27,14 @@ from dataclasses import dataclass
 
 from pipeline.contract import DECLARATION_FILE
 from pipeline.core.config import Cell
-from pipeline.core.reference_figures import peaks
+from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.reference_figures import AcceleratorError, peaks
 from pipeline.core.registry import Workload, WorkloadError
 
 #: the shortest timed step or sample allowed at the published peak
 MIN_SAMPLE_S = 0.005
+#: the precisions the GPU profile times, whose peaks the budget needs
+PRECISIONS = ("fp32", "bf16")
 #: what the compute estimate assumes of a small model on a big accelerator: a
 #: quarter of peak (stated on every table; the run's log replaces it)
 ASSUMED_EFFICIENCY = 0.25
@@ -123,6 +126,24 @@ def overheads(log: dict) -> dict[tuple[str, str, str], tuple[float, float]]:
         later = [d for i, d in durations.items() if i > 0]
         out[key] = (first, statistics.median(later) if later else first)
     return out
+
+
+def accelerator(accelerators: dict, name: str, source: str) -> dict:
+    """The entry ``name`` of the accelerators table read from ``source``; AcceleratorError
+    where there is none, or where it lacks a peak of :data:`PRECISIONS` (a peak we
+    could not source is not guessed)."""
+    if name not in accelerators:
+        raise AcceleratorError(f"{source}: field accelerators: no entry {name!r} (known: {', '.join(accelerators)})")
+    lacking = set(PRECISIONS) - set(peaks(accelerators[name]))
+    if lacking:
+        raise AcceleratorError(f"{source}: field accelerators.{name}.figures: no "
+                               f"{' or '.join(sorted(f'{p}_flops' for p in lacking))}, which the budget needs")
+    return accelerators[name]
+
+
+def runnable(cells: list[Cell], frameworks: list[str]) -> list[Cell]:
+    """The cells a machine with ``frameworks`` installed can run (a Keras mode needs its backend too)."""
+    return [c for c in cells if set(FRAMEWORKS[c.framework].needs(c.mode)) <= set(frameworks)]
 
 
 def plan(workloads: dict[str, Workload], cells: list[Cell], profile: str, processes: int,

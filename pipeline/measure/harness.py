@@ -25,6 +25,7 @@ import psutil
 from pipeline import REPO_ROOT, SCHEMA_VERSION
 from pipeline.core import privacy, quiet, results
 from pipeline.core.config import default_memory_limit_mb
+from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.core.metrics import combine
 from pipeline.core.registry import Workload
 from pipeline.measure import hardware, lifetime, provenance
@@ -216,8 +217,6 @@ def detect() -> dict:
     (``backends``), and its ``accelerators`` are the first of them. A framework that is
     installed but cannot answer raises DetectionError with its output: the machine
     description is never written with an error where its devices should be."""
-    from pipeline.core.frameworks import FRAMEWORKS
-
     info = hardware.describe()
     seen = {}
     for name, fw in FRAMEWORKS.items():
@@ -252,3 +251,28 @@ def merge_files(inputs: list[Path], out: Path) -> dict:
     results.validate(result, str(out))
     results.store(out, result)
     return result
+
+
+def describe(result: dict) -> str:
+    """A cell's result for the terminal: its status, the training throughput with its
+    interval, the cold first step and the accuracy, each case's figure or failure, and
+    the stderr tail of a failed cell."""
+    line = f"{result['workload']} {result['framework']} {result['mode']}: {result['status']}"
+    metrics = result["metrics"]
+    if result["status"] == "ok" and "train_throughput" in metrics:
+        thr = metrics["train_throughput"]["summary"]
+        line += (f", train {thr['median']:,.0f} {metrics['train_throughput']['unit']} [{thr['ci_low']:,.0f},"
+                 f" {thr['ci_high']:,.0f}] over {len(result['processes'])} process(es),"
+                 f" first step {(metrics.get('time_to_first_step') or {}).get('value') or 0:.2f} s (cold),"
+                 f" accuracy {metrics['accuracy']['value']:.3f}")
+    elif result["status"] == "ok":
+        line += f" over {len(result['processes'])} process(es)"
+    for name, case in (result.get("cases") or {}).items():
+        shown = f"{name}/throughput"
+        if shown in metrics:
+            line += f"\n  {name}: {metrics[shown]['value']:,.4g} {metrics[shown]['unit']}"
+        if case["status"] != "ok":
+            line += f"\n  {name}: {case['status']} ({case['reason']})"
+    if result["status"] != "ok":
+        line += f" ({result['reason']})\n--- stderr tail ---\n{result['stderr_tail'][-1500:]}"
+    return line

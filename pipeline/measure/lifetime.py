@@ -41,6 +41,13 @@ def exit_on_terminate() -> None:
         signal.signal(sig, stop)
 
 
+def stop_with_parent() -> None:
+    """A measuring command stops (and stops its worker) when its parent goes or
+    when it is told to terminate, so nothing of a run outlives it."""
+    exit_on_terminate()
+    die_with_parent(signal.SIGTERM)
+
+
 def _memory_cgroup() -> Path | None:
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()

@@ -50,17 +50,15 @@ def _now() -> str:
 class Suite:
     """One run: its cells, the results so far and the log, written as it goes."""
 
-    def __init__(self, cfg: dict, out: Path, source: str = "config/config.yaml", budget_s: float | None = None,
-                 warm_cache: bool = True, timer_check: bool = True, echo=print,
-                 workloads: dict[str, Workload] | None = None):
+    def __init__(self, cfg: dict, out: Path, workloads: dict[str, Workload], budget_s: float | None = None,
+                 warm_cache: bool = True, timer_check: bool = True, echo=print):
         self.cfg, self.out, self.budget_s = cfg, Path(out), budget_s
         self.warm_cache, self.timer_check, self.echo = warm_cache, timer_check, echo
         self.machine = hardware.machine_id()
         self.run_id = provenance.run_id()
         # every selected cell, installed or not: those not installed are recorded
         # as such rather than refused
-        config_mod.validate(cfg, source)
-        self.workloads = workloads if workloads is not None else config_mod.selected_workloads(cfg, source)
+        self.workloads = workloads
         self.cells = config_mod.cells_of(cfg, self.workloads)
         self.processes = config_mod.processes(cfg)
         self.parts: dict[Cell, list[dict]] = {}

@@ -113,10 +113,11 @@ def measuring_time(rs: list[dict]) -> dict:
 
 
 def aggregate(data_dir: Path, out_dir: Path, publish: list[str], comparison: dict,
-              declared: Declared) -> tuple[pd.DataFrame, list[str]]:
+              declared: Declared, workloads: dict) -> tuple[pd.DataFrame, list[str]]:
     """Tables of the published results: per machine, those of the first profile of
     ``publish`` it has; results of other profiles stay stored. ``comparison``: the
-    threshold and alpha of the worded comparisons; ``declared``: what a complete cell has."""
+    threshold and alpha of the worded comparisons; ``declared``: what a complete cell has;
+    ``workloads``: what the claims ledger is checked against (claims judged on the run before)."""
     found, refused = results.load_all(data_dir)
     everything = found
     found, _ = results.published(found, publish)
@@ -135,7 +136,7 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str], comparison: dic
     # the kept runs, read once: the comparison with each cell's run before, and the variance levels
     kept = results.load_history(data_dir)
     runs_compared, reproduced, record, refused_history = reproduce.latest(Path(data_dir), everything, comparison,
-                                                                          declared, kept)
+                                                                          declared, workloads, kept)
     refused = refused + refused_history
     results.replace_file(out_dir / "refused.json", json.dumps(refused, indent=1) + "\n")
     results.replace_file(out_dir / "machines.json", json.dumps(machines(everything), indent=1) + "\n")

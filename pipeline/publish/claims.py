@@ -17,14 +17,14 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import REPO_ROOT, SCHEMAS
+from pipeline import SCHEMAS
 from pipeline.core import catalogue, validation
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.registry import load_workload
 from pipeline.publish import bounds
 from pipeline.publish.scale_out import MEASURES as SCALE_OUT
 
-CLAIMS_FILE = REPO_ROOT / "site_data" / "claims.yaml"
 SCHEMA_PATH = SCHEMAS / "claims.schema.json"
 HOLDS, FAILS, UNMEASURABLE = "holds", "does not hold", "not measurable"
 #: a claim about a public figure (stars, downloads, paper shares) that could not be read yet
@@ -64,11 +64,10 @@ class Side:
     run: str | None = None
 
 
-def load(path: Path = CLAIMS_FILE, workloads: dict | None = None, references: dict | None = None) -> dict:
+def load(path: Path, workloads: dict, references: dict | None = None) -> dict:
     """Read and check the ledger: schema, sources, unique ids, every predicate
-    against the workloads (``registry.discover()`` when not given) and every bound
-    against the peaks and model costs (``bounds.load_references`` of the ledger's
-    folder when not given)."""
+    against ``workloads`` and every bound against the peaks and model costs
+    (``bounds.load_references`` of the ledger's folder when not given)."""
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text())
@@ -79,10 +78,6 @@ def load(path: Path = CLAIMS_FILE, workloads: dict | None = None, references: di
     found = validation.problems(doc, SCHEMA_PATH, path, where=lambda at: _where(doc, at))
     if found:
         raise ClaimError("\n".join(found[:10]))
-    if workloads is None:
-        from pipeline.core.registry import discover
-
-        workloads = discover()
     sources = {s["id"] for s in doc["sources"]}
     seen: set[str] = set()
     problems = []
@@ -212,8 +207,6 @@ def known_cases(workload, wanted: str | None = None) -> set[str]:
 
 @cache
 def _cases(folder: Path, profiles: tuple[str, ...]) -> set[str]:
-    from pipeline.core.registry import load_workload
-
     workload = load_workload(folder)
     names: set[str] = set()
     for profile in profiles:

@@ -17,7 +17,6 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from markupsafe import Markup
 
 from pipeline import REPO_ROOT
@@ -332,21 +331,20 @@ CONCEPTS: list[Concept] = [
 # ---------------------------------------------------------------- page context
 
 
-def _link(repo_root: Path, file: str) -> tuple[str, str]:
+def _link(workloads: dict, file: str) -> tuple[str, str]:
     """Where a reader finds the whole file, and the link's text (links are relative
     to a page at the top of docs/)."""
     parts = file.split("/")
     if parts[0] == "workloads":
-        declaration = repo_root / "workloads" / parts[1] / "workload.yaml"
-        title = yaml.safe_load(declaration.read_text())["title"]
-        return f"workloads/{parts[1]}.md#the-code-that-ran", f"the whole file on the {title} page"
+        return f"workloads/{parts[1]}.md#the-code-that-ran", f"the whole file on the {workloads[parts[1]].title} page"
     return "methodology.md#equal-knobs", "the settings every harness backend applies (Methodology)"
 
 
-def context(repo_root: Path = REPO_ROOT) -> dict:
+def context(workloads: dict, repo_root: Path = REPO_ROOT) -> dict:
     """Context of ``templates/concepts.md.j2``: ``concepts`` (each with ``tabs``, one per
     framework: label, file, start, end, include, text, link) and ``sources`` (every file
-    used, repository-relative, for the DAG's inputs)."""
+    used, repository-relative, for the DAG's inputs). A link to a workload's page names
+    it by its title in ``workloads``."""
     repo_root = Path(repo_root)
     concepts, sources = [], []
     for concept in CONCEPTS:
@@ -356,7 +354,7 @@ def context(repo_root: Path = REPO_ROOT) -> dict:
             if ex is None:
                 continue
             start, end = locate(repo_root / ex.file, ex.symbol, ex.first, ex.last)
-            link, link_text = _link(repo_root, ex.file)
+            link, link_text = _link(workloads, ex.file)
             # the concept prose is Markdown written in this module, the files are the
             # repository's own: markup as built, not data
             tabs.append({

@@ -47,6 +47,7 @@ import pandas as pd
 
 from pipeline import REPO_ROOT
 from pipeline.contract import NEUTRAL_FILE
+from pipeline.core import results
 from pipeline.core.frameworks import FRAMEWORKS
 
 #: Import roots whose names count as a framework's APIs.
@@ -309,12 +310,8 @@ def _relative(path: Path) -> str:
         return path.as_posix()
 
 
-def table(workloads: dict | None = None) -> pd.DataFrame:
-    """One row per workload x implemented framework (columns :data:`COLUMNS`)."""
-    if workloads is None:
-        from pipeline.core.registry import discover
-
-        workloads = discover()
+def table(workloads: dict) -> pd.DataFrame:
+    """One row per workload of ``workloads`` x implemented framework (columns :data:`COLUMNS`)."""
     rows = []
     for name, workload in workloads.items():
         if workload.single_device:
@@ -338,26 +335,20 @@ def table(workloads: dict | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def write(out_csv: Path) -> pd.DataFrame:
-    """Write :func:`table` for the repository's workloads to ``out_csv``."""
-    from pipeline.core import results
-
-    frame = table()
+def write(out_csv: Path, workloads: dict) -> pd.DataFrame:
+    """Write :func:`table` of ``workloads`` to ``out_csv``."""
+    frame = table(workloads)
     out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     results.replace_file(out_csv, frame.to_csv(index=False))
     return frame
 
 
-def page_context(frame: pd.DataFrame, workloads: dict | None = None) -> dict:
+def page_context(frame: pd.DataFrame, workloads: dict) -> dict:
     """Context of ``templates/ergonomics.md.j2``: ``table`` (rows, with ``api_list``),
     ``summary`` (per framework: medians over the workloads it implements),
     ``workloads`` (name -> title, in the order the pages list them) and
     ``neutral_lines`` (name -> lines of the neutral workload.py)."""
-    if workloads is None:
-        from pipeline.core.registry import discover
-
-        workloads = discover()
     titles = {name: w.title for name, w in workloads.items() if name in set(frame["workload"])}
     rows = []
     for row in frame.to_dict("records"):

@@ -14,15 +14,25 @@ from urllib.parse import urlparse
 import pandas as pd
 from markupsafe import Markup
 
+from pipeline import REPO_ROOT
 from pipeline.core import snapshot
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish import bounds, concepts, ergonomics, faq, guide, notebook, scale_out
 from pipeline.publish import claims as claims_mod
-from pipeline.publish import guide
 from pipeline.publish.bounds import BOUND, rate_words, share_range
 from pipeline.publish.escaping import json_for_script, md, md_link
 from pipeline.publish.formats import fmt_value
-from pipeline.publish.verdicts import AWAITING, FAILS, HOLDS, IMPOSSIBLE, POSSIBLE, UNMEASURABLE, UNSETTLED
+from pipeline.publish.verdicts import (
+    AWAITING,
+    FAILS,
+    HOLDS,
+    IMPOSSIBLE,
+    POSSIBLE,
+    UNMEASURABLE,
+    UNSETTLED,
+    load_ecosystem,
+)
 
 #: verdict -> CSS class of its mark; the mark is words, so it reads without an emoji font
 BADGES = {HOLDS: "verdict-holds", FAILS: "verdict-fails", UNMEASURABLE: "verdict-unmeasurable",
@@ -267,16 +277,12 @@ def guide_context(scenarios: dict, evaluated: list[dict], claims_doc: dict, verd
     return {"scenarios": shown, "frameworks": frameworks, "data_json": json_for_script(data)}
 
 
-def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> dict:
-    """Render every evidence page through ``emit(rel, template, **context)``; returns
-    the claims tally, which the home page shows too."""
-    from pipeline import REPO_ROOT
-    from pipeline.publish import bounds, concepts, ergonomics, faq, notebook, scale_out
-    from pipeline.publish.verdicts import load_ecosystem
-
+def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, workloads: dict, emit) -> dict:
+    """Render every evidence page through ``emit(rel, template, **context)``, the ledger and
+    scenarios checked against ``workloads``; returns the claims tally, which the home page shows too."""
     data_dir = Path(data_dir)
     references = bounds.load_references(data_dir)
-    doc = claims_mod.load(data_dir / "claims.yaml", references=references)
+    doc = claims_mod.load(data_dir / "claims.yaml", workloads, references=references)
     ecosystem = load_ecosystem(data_dir)
     # pages render the verdicts rule's table; they judge nothing themselves
     verdicts_path = data_dir / "tables" / "verdicts.csv"
@@ -286,14 +292,14 @@ def write_evidence_pages(data_dir: Path, docs_dir: Path, tables: dict, emit) -> 
     claims = claims_context(doc, verdicts, references)
     emit("claims.md", "claims.md.j2", **claims)
     emit("ecosystem.md", "ecosystem.md.j2", **ecosystem_context(ecosystem))
-    emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(tables["ergonomics"]),
-         scale_out=scale_out.page_context(tables["scale_out"]))
-    scenarios = guide.load(data_dir / "scenarios.yaml", sources={s["id"] for s in doc["sources"]},
+    emit("ergonomics.md", "ergonomics.md.j2", **ergonomics.page_context(tables["ergonomics"], workloads),
+         scale_out=scale_out.page_context(tables["scale_out"], workloads))
+    scenarios = guide.load(data_dir / "scenarios.yaml", workloads, sources={s["id"] for s in doc["sources"]},
                            claim_ids={c["id"] for c in doc["claims"]})
     # the guide rule's scores; pages score nothing themselves
     emit("guide.md", "guide.md.j2", **guide_context(scenarios, tables["guide"], doc, verdicts))
     emit("faq.md", "faq.md.j2", **faq.context(tables, claims["counts"], sorted(ecosystem["live"])))
-    emit("concepts.md", "concepts.md.j2", **concepts.context(REPO_ROOT))
+    emit("concepts.md", "concepts.md.j2", **concepts.context(workloads, REPO_ROOT))
     emit("notebook.md", "notebook.md.j2", **notebook.context(Path(docs_dir) / "notebooks" / "redraw_a_chart.ipynb",
                                                              Path(docs_dir)))
     return claims["counts"]

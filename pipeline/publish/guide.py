@@ -21,32 +21,29 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline import REPO_ROOT, SCHEMAS
-from pipeline.core import validation
+from pipeline import SCHEMAS
+from pipeline.core import results, validation
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.publish import claims
 from pipeline.publish.claims import CASE_METRICS, ClaimError, check_predicate, direction
-from pipeline.publish.verdicts import ecosystem_figures, select_cells
+from pipeline.publish.tables import read_tables
+from pipeline.publish.verdicts import ecosystem_figures, load_ecosystem, select_cells
 
-SCENARIOS_FILE = REPO_ROOT / "site_data" / "scenarios.yaml"
 SCHEMA_PATH = SCHEMAS / "scenarios.schema.json"
 ERGONOMICS = {"lines": ("Lines of code (median over the workloads every framework implements)", "lower"),
               "api_count": ("Distinct framework APIs (median over the workloads every framework implements)", "lower")}
 
 
-def load(path: Path = SCENARIOS_FILE, workloads: dict | None = None, sources: set[str] | None = None,
-         claim_ids: set[str] | None = None) -> dict:
-    """Read and check the scenarios; raise ClaimError naming file, scenario and field."""
+def load(path: Path, workloads: dict, sources: set[str] | None = None, claim_ids: set[str] | None = None) -> dict:
+    """Read and check the scenarios against ``workloads`` (and the ledger's ``sources``
+    and ``claim_ids`` where given); raise ClaimError naming file, scenario and field."""
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text())
     except (FileNotFoundError, yaml.YAMLError) as err:
         raise ClaimError(f"{path}: cannot read: {err}") from None
     validation.check(doc, SCHEMA_PATH, path, ClaimError)
-    if workloads is None:
-        from pipeline.core.registry import discover
-
-        workloads = discover()
     problems = []
     seen: set[str] = set()
     for scenario in doc["scenarios"]:
@@ -238,17 +235,13 @@ def margin_interval(scenario: dict, rows: list[dict], top: str, runner_up: str,
     return float(low), float(high)
 
 
-def write(data_dir: Path, out: Path) -> list[dict]:
+def write(data_dir: Path, out: Path, workloads: dict) -> list[dict]:
     """Every scenario scored on every machine from the tables (``ergonomics.csv``
-    included), the ecosystem figures and the ledger, written as JSON for the page."""
-    from pipeline.core import results
-    from pipeline.publish import claims
-    from pipeline.publish.tables import read_tables
-    from pipeline.publish.verdicts import load_ecosystem
-
+    included), the ecosystem figures and the ledger (both checked against
+    ``workloads``), written as JSON for the page."""
     data_dir = Path(data_dir)
-    ledger = claims.load(data_dir / "claims.yaml")
-    doc = load(data_dir / "scenarios.yaml", sources={s["id"] for s in ledger["sources"]},
+    ledger = claims.load(data_dir / "claims.yaml", workloads)
+    doc = load(data_dir / "scenarios.yaml", workloads, sources={s["id"] for s in ledger["sources"]},
                claim_ids={c["id"] for c in ledger["claims"]})
     tables = read_tables(data_dir / "tables")
     evaluated = evaluate(doc, tables, load_ecosystem(data_dir), tables["ergonomics"])

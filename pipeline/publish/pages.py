@@ -20,9 +20,9 @@ from markupsafe import Markup
 from pipeline.contract import IMPL_FILES, NEUTRAL_FILE
 from pipeline.core import catalogue, figures, quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.core.registry import discover
-from pipeline.publish import escaping
+from pipeline.publish import contributing, escaping
 from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
+from pipeline.publish.evidence_pages import write_evidence_pages
 from pipeline.publish.formats import fmt, fmt_bytes, fmt_pct, fmt_si, fmt_signed, fmt_span
 from pipeline.publish.tables import read_tables
 
@@ -198,11 +198,11 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
     }
 
 
-def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
+def write_pages(data_dir: Path, docs_dir: Path, workloads: dict) -> list[Path]:
+    """Every generated page, one per workload of ``workloads`` among them; returns the files written."""
     tables = read_tables(Path(data_dir) / "tables")
     refused = tables["refused"]
     env = _env()
-    workloads = discover()
     machine_list = tables["machines"]
     written = []
 
@@ -230,8 +230,6 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
     emit("generated/timer_check.md", "timer_check.md.j2", reports=tables["timer_checks"])
     emit("generated/variance.md", "variance.md.j2", levels=_rows(tables["variance"]))
     # fragments the hand-written Contributing page includes: the contract's facts from the code that holds them
-    from pipeline.publish import contributing
-
     emit("generated/metrics.md", "metrics.md.j2", **contributing.metrics_context())
     emit("generated/batches.md", "batches.md.j2", **contributing.batches_context())
     emit("generated/tolerances.md", "tolerances.md.j2", **contributing.tolerances_context())
@@ -249,9 +247,7 @@ def write_pages(data_dir: Path, docs_dir: Path) -> list[Path]:
             if html:
                 headline = {"workload": first, "machine": latest, "html": html}
                 break
-    from pipeline.publish.evidence_pages import write_evidence_pages
-
-    tally = write_evidence_pages(Path(data_dir), Path(docs_dir), tables, emit)
+    tally = write_evidence_pages(Path(data_dir), Path(docs_dir), tables, workloads, emit)
     emit("index.md", "index.md.j2", machines=machine_list, workloads=list(workloads.values()),
          headline=headline, frameworks=FRAMEWORKS, refused=refused, tally=tally,
          answers=[{"id": s["id"], "title": s["title"], "machines": s["machines"]} for s in tables["guide"]],

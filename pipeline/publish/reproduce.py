@@ -155,18 +155,20 @@ def claims_moved(a: list[dict], b: list[dict], doc: dict, comparison: dict, decl
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
-def _moved(data_dir: Path, a: list[dict], b: list[dict], comparison: dict, declared: Declared) -> pd.DataFrame:
-    """``claims_moved`` with the ledger beside the results (none there: no claim to judge)."""
+def _moved(data_dir: Path, a: list[dict], b: list[dict], comparison: dict, declared: Declared,
+           workloads: dict) -> pd.DataFrame:
+    """``claims_moved`` with the ledger beside the results, checked against ``workloads``
+    (none there: no claim to judge)."""
     ledger = Path(data_dir) / "claims.yaml"
     if not ledger.is_file():
         return pd.DataFrame(columns=CLAIM_COLUMNS)
-    return claims_moved(a, b, claims.load(ledger), comparison, declared)
+    return claims_moved(a, b, claims.load(ledger, workloads), comparison, declared)
 
 
-def report(data_dir: Path, run_a: str, run_b: str, comparison: dict, declared: Declared
+def report(data_dir: Path, run_a: str, run_b: str, comparison: dict, declared: Declared, workloads: dict
            ) -> tuple[pd.DataFrame, dict, list[str], pd.DataFrame]:
-    """Load both runs and compare them: cells, speed indices, refused files, claims.
-    Raises ValueError when a run has no result."""
+    """Load both runs and compare them: cells, speed indices, refused files, claims (the
+    ledger checked against ``workloads``). Raises ValueError when a run has no result."""
     a, refused_a = results.load_run(data_dir, run_a)
     b, refused_b = results.load_run(data_dir, run_b)
     for run, found in ((run_a, a), (run_b, b)):
@@ -174,7 +176,7 @@ def report(data_dir: Path, run_a: str, run_b: str, comparison: dict, declared: D
             raise ValueError(f"run {run!r}: no result under {Path(data_dir) / 'results'} or "
                              f"{Path(data_dir) / 'history'} belongs to it")
     frame, speeds = compare_runs(a, b)
-    return frame, speeds, refused_a + refused_b, _moved(data_dir, a, b, comparison, declared)
+    return frame, speeds, refused_a + refused_b, _moved(data_dir, a, b, comparison, declared, workloads)
 
 
 #: The bands a repeat run's median is judged by: within 5% and within 10% of the first run's.
@@ -314,13 +316,14 @@ def _main_run(rs: list[dict]) -> str:
     return str(runs.value_counts().sort_index(ascending=False).idxmax())
 
 
-def latest(data_dir: Path, current: list[dict], comparison: dict, declared: Declared,
+def latest(data_dir: Path, current: list[dict], comparison: dict, declared: Declared, workloads: dict,
            kept: tuple[list[dict], list[str]] | None = None
            ) -> tuple[pd.DataFrame, list[dict], pd.DataFrame, list[str]]:
     """Per machine, its current results against each cell's measurement before them
     (``previous``): the report's rows and one summary per machine for the pages; then
     per current figure the runs that reproduced it (``reproduced_by``), and the history
-    files refused. ``kept``: ``results.load_history(data_dir)`` where the caller has it."""
+    files refused. ``workloads``: what the claims ledger is checked against;
+    ``kept``: ``results.load_history(data_dir)`` where the caller has it."""
     frames, summaries = [], []
     history, refused = kept if kept is not None else results.load_history(data_dir)
     earlier_all = previous(history, current)
@@ -337,7 +340,7 @@ def latest(data_dir: Path, current: list[dict], comparison: dict, declared: Decl
         run_a, run_b = _main_run(a), _main_run(b)
         frames.append(frame.assign(run_a=run_a, run_b=run_b))
         misses = frame[~frame["b_in_a"].astype(bool)]
-        moved = _moved(data_dir, a, b, comparison, declared)
+        moved = _moved(data_dir, a, b, comparison, declared, workloads)
         summaries.append({
             "machine_id": machine, "run_a": run_a, "run_b": run_b,
             "runs_a": sorted({results.run_of(r) for r in a}), "runs_b": sorted({results.run_of(r) for r in b}),

@@ -24,28 +24,27 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import REPO_ROOT
-from pipeline.publish.tables import Declared
+from pipeline.publish import bounds, claims, ergonomics, guide
+from pipeline.publish.aggregate import aggregate
+from pipeline.publish.pages import write_pages
+from pipeline.publish.tables import Declared, read_tables
+from pipeline.publish.verdicts import judge, load_ecosystem
 
 #: A guide score moving by less than this is rounding, not a ripple.
 SCORE_EPSILON = 1e-9
 
 
-def regenerate(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str], declared: Declared) -> None:
+def regenerate(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str], declared: Declared,
+               workloads: dict) -> None:
     """The publishing half of the DAG, in order, on ``data_dir`` and ``docs_dir``."""
-    from pipeline.publish import bounds, claims, ergonomics, guide
-    from pipeline.publish.aggregate import aggregate
-    from pipeline.publish.pages import write_pages
-    from pipeline.publish.tables import read_tables
-    from pipeline.publish.verdicts import judge, load_ecosystem
-
     tables = data_dir / "tables"
-    aggregate(data_dir, tables, publish, comparison, declared)
+    aggregate(data_dir, tables, publish, comparison, declared, workloads)
     references = bounds.load_references(data_dir)
-    doc = claims.load(data_dir / "claims.yaml", references=references)
+    doc = claims.load(data_dir / "claims.yaml", workloads, references=references)
     judge(doc, read_tables(tables), load_ecosystem(data_dir), references).to_csv(tables / "verdicts.csv", index=False)
-    ergonomics.write(tables / "ergonomics.csv")
-    guide.write(data_dir, tables / "guide.json")
-    write_pages(data_dir, docs_dir)
+    ergonomics.write(tables / "ergonomics.csv", workloads)
+    guide.write(data_dir, tables / "guide.json", workloads)
+    write_pages(data_dir, docs_dir, workloads)
 
 
 def baseline_reader(base: str | None) -> Callable[[Path], bytes | None]:
@@ -121,7 +120,7 @@ def page_changes(before: Callable[[Path], bytes | None], committed: Path, fresh:
 
 
 def ripple(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str], declared: Declared,
-           base: str | None = None) -> dict:
+           workloads: dict, base: str | None = None) -> dict:
     """Everything the publishing half would write differently from what is committed."""
     before = baseline_reader(base)
     data_dir, docs_dir = Path(data_dir).resolve(), Path(docs_dir).resolve()
@@ -129,7 +128,7 @@ def ripple(data_dir: Path, docs_dir: Path, comparison: dict, publish: list[str],
         data, docs = Path(tmp) / "site_data", Path(tmp) / "docs"
         shutil.copytree(data_dir, data)
         shutil.copytree(docs_dir, docs)
-        regenerate(data, docs, comparison, publish, declared)
+        regenerate(data, docs, comparison, publish, declared, workloads)
         tables = data / "tables"
         return {
             "base": base or "the working tree",

@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
+from pipeline.core import results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish.ergonomics import _relative, code_lines
 
@@ -62,12 +63,9 @@ def compare(single_source: str, source: str, single_name: str, name: str) -> dic
             "change_share": (added + removed) / whole if whole else None, "diff": "\n".join(diff)}
 
 
-def table(workloads: dict | None = None) -> pd.DataFrame:
-    """One row per data-parallel workload x framework implementing it and its single-device version."""
-    if workloads is None:
-        from pipeline.core.registry import discover
-
-        workloads = discover()
+def table(workloads: dict) -> pd.DataFrame:
+    """One row per data-parallel workload of ``workloads`` x framework implementing it and its
+    single-device version."""
     rows = []
     for name, workload in workloads.items():
         single = workloads.get(workload.single_device) if workload.single_device else None
@@ -84,10 +82,8 @@ def table(workloads: dict | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def write(out: Path, workloads: dict | None = None) -> pd.DataFrame:
+def write(out: Path, workloads: dict) -> pd.DataFrame:
     """Write :func:`table` to ``out`` as JSON records (the diffs are multi-line text)."""
-    from pipeline.core import results
-
     frame = table(workloads)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -120,13 +116,10 @@ def _diff_html(diff: str) -> Markup:
     return Markup("\n".join(lines))
 
 
-def page_context(frame: pd.DataFrame, workloads: dict | None = None) -> list[dict]:
+def page_context(frame: pd.DataFrame, workloads: dict) -> list[dict]:
     """Per data-parallel workload: its single-device version and one row per framework,
-    with the diff as escaped HTML (for ``templates/ergonomics.md.j2``)."""
-    if workloads is None:
-        from pipeline.core.registry import discover
-
-        workloads = discover()
+    with the diff as escaped HTML (for ``templates/ergonomics.md.j2``); titles and
+    replicas from ``workloads``."""
     out = []
     for name, rows in frame.groupby("workload", sort=False):
         records = rows.to_dict("records")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core import catalogue, noise, quiet, statistics
+from pipeline.core import catalogue, noise, quiet, snapshot, statistics
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import bounds, scale_out
@@ -332,8 +332,6 @@ def ecosystem_figures(ecosystem: dict, kind: str, machine: str | None = None) ->
 
 def load_ecosystem(data_dir: Path) -> dict:
     """The stored snapshot (validated) and every machine's live measurement."""
-    from pipeline.core import snapshot
-
     folder = Path(data_dir) / "ecosystem"
     path = folder / "snapshot.json"
     out = {"snapshot": snapshot.load(path) if path.is_file() else {}, "live": {}}

@@ -1,0 +1,29 @@
+"""Where the variance of the figures lives (samples, processes, runs), per machine and
+workload, from every stored run, with what each level costs in time."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline.core import results
+from pipeline.publish import variance
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default="site_data")
+    parser.add_argument("--profile", default="default", help="the profiles read, comma-separated")
+    parser.add_argument("--out", default=None, help="also write the table as CSV")
+
+
+def main(ns: argparse.Namespace) -> int:
+    current, refused = results.load_all(Path(ns.data_dir))
+    history, refused_history = results.load_history(Path(ns.data_dir))
+    for line in refused + refused_history:
+        print(f"refused: {line}", file=sys.stderr)
+    frame = variance.table(variance.published(current, history, ns.profile.split(",")))
+    print(variance.text(frame))
+    if ns.out:
+        results.replace_file(Path(ns.out), frame.to_csv(index=False))
+    return 0
