@@ -8,7 +8,7 @@ import sys
 from pipeline.commands import COMMANDS
 from pipeline.core import results
 from pipeline.core.config import ConfigError
-from pipeline.core.reference_figures import AcceleratorError, ModelCostError
+from pipeline.core.references import AcceleratorError, ModelCostError
 from pipeline.core.registry import WorkloadError
 from pipeline.core.snapshot import SnapshotError
 from pipeline.publish.claims import ClaimError

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.core import config as config_mod  # noqa: E402
 from pipeline.core.config import modes_for  # noqa: E402
 from pipeline.core.frameworks import FRAMEWORKS  # noqa: E402
-from pipeline.core.reference_figures import ACCELERATORS_PATH, MODEL_COSTS_PATH  # noqa: E402
+from pipeline.core.references import ACCELERATORS_PATH, MODEL_COSTS_PATH  # noqa: E402
 from pipeline.core.registry import discover  # noqa: E402
 from pipeline.publish.tables import Declared, declared  # noqa: E402
 

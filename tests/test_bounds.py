@@ -11,14 +11,14 @@ import yaml
 from conftest import ROOT, WORKLOADS, copy_ledger
 
 from pipeline.cli import main
-from pipeline.core import reference_figures
+from pipeline.core import references
 from pipeline.publish import bounds, claims
 from pipeline.publish.verdicts import IMPOSSIBLE, POSSIBLE, judge, summary
 
 DATA = ROOT / "site_data"
 
 
-def references() -> dict:
+def sourced() -> dict:
     return bounds.load_references(DATA)
 
 
@@ -32,18 +32,18 @@ def claim(per_second, accelerator="nvidia-v100", precision="fp16", model="resnet
 
 
 def test_the_peaks_table_covers_the_chips_the_articles_name_and_every_figure_is_sourced():
-    table = reference_figures.load_accelerators()
+    table = references.load_accelerators()
     assert {"nvidia-v100", "nvidia-a100", "nvidia-h100", "nvidia-h200", "google-tpu-v3", "google-tpu-v4",
             "google-tpu-v5e"} <= set(table)
     for name, acc in table.items():
-        assert "bf16" in reference_figures.peaks(acc) or "fp16" in reference_figures.peaks(acc), name
+        assert "bf16" in references.peaks(acc) or "fp16" in references.peaks(acc), name
         assert "memory_bandwidth" in acc["figures"], name
         for figure in acc["figures"].values():
             assert figure["source"].startswith("https://") and figure["read"] >= "2026-12-01", (name, figure)
 
 
 def test_a_rate_beyond_the_peak_is_impossible_and_the_arithmetic_is_written_out():
-    row = bounds.judge(claim([45_000, 65_000]), references())
+    row = bounds.judge(claim([45_000, 65_000]), sourced())
     # 3.8e9 multiply-adds × 2 FLOPs × 3 (training) = 22.8 GFLOP per sample; V100 FP16 peak 125 TFLOP/s
     assert row["verdict"] == IMPOSSIBLE
     assert row["a_value"] == pytest.approx(45_000 * 22.8e9)
@@ -56,23 +56,23 @@ def test_a_rate_beyond_the_peak_is_impossible_and_the_arithmetic_is_written_out(
 
 
 def test_a_rate_within_the_peak_is_possible_with_its_share_and_a_high_end_beyond_it_is_named():
-    row = bounds.judge(claim([5_000, 15_000], accelerator="nvidia-a100", precision="bf16"), references())
+    row = bounds.judge(claim([5_000, 15_000], accelerator="nvidia-a100", precision="bf16"), sourced())
     assert row["verdict"] == POSSIBLE
     assert row["ratio_low"] == pytest.approx(5_000 * 22.8e9 / 312e12)
     assert "37% of the BF16 peak of one NVIDIA A100" in row["reason"]
     assert "110% of that peak, beyond it" in row["reason"]
     # several chips: their peaks add up
     four = bounds.judge(claim([85_000, 85_000], accelerator="google-tpu-v3", precision="bf16", chips=4),
-                        references())
+                        sourced())
     assert four["b_value"] == pytest.approx(4 * 123e12) and "4 Google Cloud TPU v3 chips" in four["reason"]
 
 
 def test_the_parameter_rule_and_inference_count_the_forward_pass_only_once():
     training = bounds.judge(claim([200, 200], accelerator="nvidia-a100", precision="bf16", model="bert-base-128"),
-                            references())
+                            sourced())
     assert training["a_value"] == pytest.approx(200 * 3 * 2 * 110e6 * 128)
     inference = bounds.judge(claim([200, 200], accelerator="nvidia-a100", precision="bf16", model="bert-base-128",
-                                   work="inference"), references())
+                                   work="inference"), sourced())
     assert inference["a_value"] == pytest.approx(training["a_value"] / 3)
 
 
@@ -96,18 +96,18 @@ def test_a_figure_without_its_source_or_date_is_refused_naming_the_file_and_fiel
     doc = yaml.safe_load((DATA / "model_costs.yaml").read_text())
     del doc["models"]["resnet50-224"]["forward"]["read"]
     (tmp_path / "model_costs.yaml").write_text(yaml.safe_dump(doc))
-    with pytest.raises(reference_figures.ModelCostError,
+    with pytest.raises(references.ModelCostError,
                        match=r"model_costs.yaml: field models.resnet50-224.forward: 'read' is a required property"):
-        reference_figures.load_model_costs(tmp_path / "model_costs.yaml")
+        references.load_model_costs(tmp_path / "model_costs.yaml")
     peaks = yaml.safe_load((DATA / "accelerators.yaml").read_text())
     peaks["accelerators"]["nvidia-v100"]["figures"]["fp16_flops"]["source"] = "a forum post"
     (tmp_path / "accelerators.yaml").write_text(yaml.safe_dump(peaks))
-    with pytest.raises(reference_figures.AcceleratorError,
+    with pytest.raises(references.AcceleratorError,
                        match=r"accelerators.yaml: field accelerators.nvidia-v100.figures.fp16_flops.source"):
-        reference_figures.load_accelerators(tmp_path / "accelerators.yaml")
+        references.load_accelerators(tmp_path / "accelerators.yaml")
     (tmp_path / "accelerators.yaml").unlink()
-    with pytest.raises(reference_figures.AcceleratorError, match=r"accelerators.yaml: missing"):
-        reference_figures.load_accelerators(tmp_path / "accelerators.yaml")
+    with pytest.raises(references.AcceleratorError, match=r"accelerators.yaml: missing"):
+        references.load_accelerators(tmp_path / "accelerators.yaml")
 
 
 def test_the_verdicts_command_writes_bound_rows_apart_from_the_measured_ones(tmp_path):

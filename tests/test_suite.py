@@ -15,7 +15,7 @@ from conftest import ROOT, WORKLOADS
 
 from pipeline.contract import PROFILES
 from pipeline.core import config as config_mod
-from pipeline.core import reference_figures, results
+from pipeline.core import references, results
 from pipeline.core.registry import Workload, WorkloadError, load_workload
 from pipeline.measure import budget, hardware
 
@@ -41,26 +41,26 @@ def test_the_gpu_profile_has_three_processes_per_cell():
 
 
 def test_every_figure_of_the_peaks_table_has_a_source_and_a_date(tmp_path):
-    table = reference_figures.load_accelerators()
+    table = references.load_accelerators()
     h200 = table["nvidia-h200"]
-    assert reference_figures.peaks(h200) == {"fp32": 66.9e12, "bf16": 989.0e12}
+    assert references.peaks(h200) == {"fp32": 66.9e12, "bf16": 989.0e12}
     for figure in h200["figures"].values():
         assert figure["source"].startswith("https://") and figure["read"] == "2026-12-01"
-    doc = yaml.safe_load(reference_figures.ACCELERATORS_PATH.read_text())
+    doc = yaml.safe_load(references.ACCELERATORS_PATH.read_text())
     del doc["accelerators"]["nvidia-h200"]["figures"]["bf16_flops"]["source"]
     bad = tmp_path / "accelerators.yaml"
     bad.write_text(yaml.safe_dump(doc))
-    with pytest.raises(reference_figures.AcceleratorError,
+    with pytest.raises(references.AcceleratorError,
                        match=r"accelerators.yaml: field accelerators.nvidia-h200.figures.bf16_flops: "
                              r"'source' is a required property"):
-        reference_figures.load_accelerators(bad)
+        references.load_accelerators(bad)
 
 
 def gpu_rows() -> dict[str, dict]:
     cfg = config_mod.load(overrides={"profile": "gpu", "measure": False, "frameworks": ["torch", "jax", "keras"],
                                      "modes": {"keras": ["jax", "torch"]}})
     cells = config_mod.check(cfg)
-    rows = budget.plan(WORKLOADS, cells, "gpu", 3, reference_figures.load_accelerators()["nvidia-h200"])
+    rows = budget.plan(WORKLOADS, cells, "gpu", 3, references.load_accelerators()["nvidia-h200"])
     return {r["workload"]: r for r in rows}
 
 
@@ -81,8 +81,8 @@ def test_a_profile_below_the_rule_is_reported(tmp_path):
     spec = json.loads(json.dumps(workload.spec))
     spec["profiles"]["gpu"]["size"]["hidden"] = 64
     small = Workload(name=workload.name, folder=workload.folder, spec=spec)
-    h200 = reference_figures.load_accelerators()["nvidia-h200"]
-    row = budget.workload_row(small, "gpu", 1, 3, reference_figures.peaks(h200))
+    h200 = references.load_accelerators()["nvidia-h200"]
+    row = budget.workload_row(small, "gpu", 1, 3, references.peaks(h200))
     assert not row["meets_5ms"] and row["shortest_ms"] < 0.1
 
 
@@ -102,7 +102,7 @@ def test_budget_adds_the_measured_overheads_of_a_log():
         {"workload": "matmul", "framework": "torch", "mode": "eager", "index": 2, "duration_s": 6.0},
     ]}
     cells = [config_mod.Cell("matmul", "torch", "eager")]
-    h200 = reference_figures.load_accelerators()["nvidia-h200"]
+    h200 = references.load_accelerators()["nvidia-h200"]
     (row,) = budget.plan({"matmul": WORKLOADS["matmul"]}, cells, "gpu", 3, h200, log)
     assert row["overhead_s"] == pytest.approx(10.0 + 2 * 5.0)
     assert row["estimate_s"] == pytest.approx(row["overhead_s"] + row["compute_s"])

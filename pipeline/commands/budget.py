@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeline.commands import options
 from pipeline.contract import PROFILES
 from pipeline.core import config as config_mod
-from pipeline.core import reference_figures
+from pipeline.core import references
 from pipeline.measure import budget
 
 
@@ -27,7 +27,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 def main(ns: argparse.Namespace) -> int:
     cfg = config_mod.load(Path(ns.config), {"profile": ns.profile, "measure": False,
                                             "frameworks": ns.frameworks.split(","), **options.overrides(ns.set)})
-    accelerator = budget.accelerator(reference_figures.load_accelerators(Path(ns.accelerators)), ns.accelerator,
+    accelerator = budget.accelerator(references.load_accelerators(Path(ns.accelerators)), ns.accelerator,
                                      ns.accelerators)
     log = json.loads(Path(ns.log).read_text()) if ns.log else None
     cells = budget.runnable(config_mod.check(cfg, source=ns.config), cfg["frameworks"])

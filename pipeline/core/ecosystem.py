@@ -3,11 +3,12 @@
 Two kinds of figure sit side by side on the ecosystem page:
 
 * ``live`` figures are measured on this machine from the installed packages
-  (``pipeline.ecosystem.live``); they change when the environment changes.
+  (``pipeline.measure.ecosystem_live``); they change when the environment changes.
 * ``snapshot`` figures come from public sources (PyPI, GitHub, Stack Overflow,
   OpenAlex) and are stored with their source URL and retrieval date in
-  ``site_data/ecosystem/snapshot.json`` (``pipeline.ecosystem.snapshot``), updated
-  by ``pipeline.ecosystem.refresh``; they are dated, never silently re-measured.
+  ``site_data/ecosystem/snapshot.json`` (read and checked by ``pipeline.core.snapshot``),
+  updated by ``pipeline.measure.ecosystem_refresh``; they are dated, never silently
+  re-measured.
 
 This module holds only the catalogue, so the page, the schemas' checks and the
 two producers agree on one list of names.

@@ -12,9 +12,21 @@ ran beside other work (``contended``) is kept in the record but not in the figur
 
 from __future__ import annotations
 
+import math
 import statistics as stdlib_statistics
 
 from pipeline.core.statistics import summarize
+
+
+def missing(value) -> bool:
+    """No number here: None, or NaN (how a table read back writes an empty cell)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value) -> float | None:
+    """``value`` as a float, or None where there is no number (missing, or text)."""
+    return None if missing(value) or isinstance(value, str) else float(value)
+
 
 #: How bad a process outcome is; a cell takes its worst process's status.
 SEVERITY = {"ok": 0, "contended": 1, "unsupported": 2, "non-finite": 3, "incorrect": 4, "timeout": 5, "killed": 6,

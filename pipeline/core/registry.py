@@ -18,8 +18,7 @@ import yaml
 
 from pipeline import REPO_ROOT, SCHEMAS
 from pipeline.contract import DECLARATION_FILE, IMPL_FILES, NEUTRAL_FILE, REPLICAS, TRAINING, Problem, Used
-from pipeline.core import equivalence, figures, validation
-from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core import equivalence, facts, validation
 
 WORKLOADS_DIR = REPO_ROOT / "workloads"
 SCHEMA_PATH = SCHEMAS / "workload.schema.json"
@@ -130,7 +129,7 @@ def load_workload(folder: Path) -> Workload:
     if not isinstance(spec, dict):
         raise WorkloadError(f"{decl}: (top level): expected a mapping, got {type(spec).__name__}")
     validation.check(spec, SCHEMA_PATH, decl, WorkloadError)
-    hand_typed = figures.problems(spec.get("reference", ""))
+    hand_typed = facts.problems(spec.get("reference", ""))
     if hand_typed:
         raise WorkloadError(f"{decl}: field {validation.field(['reference'])}: {hand_typed[0]}")
     neutral = folder / NEUTRAL_FILE
@@ -234,6 +233,3 @@ def discover(root: Path = WORKLOADS_DIR) -> dict[str, Workload]:
             found[folder.name] = load_workload(folder)
     return found
 
-
-def known_framework(name: str) -> bool:
-    return name in FRAMEWORKS

@@ -21,14 +21,14 @@ the date it was read):
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass
 
 from pipeline.contract import DECLARATION_FILE
 from pipeline.core.config import Cell
 from pipeline.core.frameworks import FRAMEWORKS
-from pipeline.core.reference_figures import AcceleratorError, peaks
+from pipeline.core.metrics import missing
+from pipeline.core.references import AcceleratorError, peaks
 from pipeline.core.registry import Workload, WorkloadError
 
 #: the shortest timed step or sample allowed at the published peak
@@ -168,7 +168,7 @@ def plan(workloads: dict[str, Workload], cells: list[Cell], profile: str, proces
 
 
 def _fmt(value, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "–"
     return f"{value:,.{digits}f}"
 

@@ -24,8 +24,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from pipeline.core import reference_figures
-from pipeline.core.reference_figures import PRECISIONS
+from pipeline.core.references import (
+    ACCELERATORS_PATH,
+    MODEL_COSTS_PATH,
+    PRECISIONS,
+    forward_flops,
+    load_accelerators,
+    load_model_costs,
+    peaks,
+)
 
 #: the verdicts of a throughput on hardware we lack, held against the chip's published peak
 IMPOSSIBLE, POSSIBLE = "physically impossible", "physically possible"
@@ -37,8 +44,8 @@ BOUND = "peak arithmetic"
 def load_references(data_dir: Path) -> dict:
     """The two tables a bound reads, validated."""
     folder = Path(data_dir)
-    return {"accelerators": reference_figures.load_accelerators(folder / reference_figures.ACCELERATORS_PATH.name),
-            "models": reference_figures.load_model_costs(folder / reference_figures.MODEL_COSTS_PATH.name)}
+    return {"accelerators": load_accelerators(folder / ACCELERATORS_PATH.name),
+            "models": load_model_costs(folder / MODEL_COSTS_PATH.name)}
 
 
 def check(bound: dict, references: dict) -> list[str]:
@@ -49,9 +56,9 @@ def check(bound: dict, references: dict) -> list[str]:
     if acc is None:
         problems.append(f"accelerator: no entry {bound['accelerator']!r} in accelerators.yaml; "
                         f"known: {', '.join(sorted(accelerators))}")
-    elif bound["precision"] not in reference_figures.peaks(acc):
+    elif bound["precision"] not in peaks(acc):
         problems.append(f"precision: {acc['name']} has no {bound['precision']}_flops figure in accelerators.yaml; "
-                        f"it has: {', '.join(sorted(reference_figures.peaks(acc))) or 'none'}")
+                        f"it has: {', '.join(sorted(peaks(acc))) or 'none'}")
     if bound["model"] not in models:
         problems.append(f"model: no entry {bound['model']!r} in model_costs.yaml; known: {', '.join(sorted(models))}")
     low, high = bound["per_second"]
@@ -88,7 +95,7 @@ def judge(claim: dict, references: dict) -> dict:
     model = references["models"]["models"][bound["model"]]
     factor_fig = references["models"]["training_factor"]
     chips = bound.get("chips", 1)
-    forward, forward_words = reference_figures.forward_flops(model)
+    forward, forward_words = forward_flops(model)
     if bound["work"] == "training":
         per_sample = factor_fig["value"] * forward
         sample_words = (f"{per_sample / 1e9:,.3g} GFLOP per training sample "
@@ -96,7 +103,7 @@ def judge(claim: dict, references: dict) -> dict:
     else:
         per_sample = forward
         sample_words = f"{per_sample / 1e9:,.3g} GFLOP per inference sample ({forward_words})"
-    peak = reference_figures.peaks(acc)[bound["precision"]] * chips
+    peak = peaks(acc)[bound["precision"]] * chips
     hardware = f"one {acc['name']}" if chips == 1 else f"{chips} {acc['name']} chips"
     peak_words = f"the {PRECISIONS[bound['precision']]} peak of {hardware}, {rate_words(peak)}"
     low, high = bound["per_second"]

@@ -1,5 +1,7 @@
-"""The claims ledger: load ``site_data/claims.yaml``, check every predicate against
-the workloads, metrics and modes that exist, and judge each claim on each machine.
+"""The claims ledger: load ``site_data/claims.yaml`` and check every predicate against
+the workloads, metrics and modes that exist; the words a verdict can take; how a
+predicate reads (its cells, its metric's direction, a sentence describing it).
+Judging the claims on the tables is :mod:`pipeline.publish.verdicts`' job.
 
 A predicate reads one value per side: the best over the cells it lists (highest
 throughput, lowest time...). With a side ``b`` it tests the raw ratio a/b, without
@@ -10,7 +12,6 @@ names the cells and values it used and links to the page that shows them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -222,13 +223,6 @@ def direction(pred: dict, metric: str | None = None) -> str | None:
         return FIGURES[pred["ecosystem"]].better
     metric = metric or pred["metric"]
     return TRAINING_METRICS.get(metric) or CASE_METRICS[metric][1]
-
-
-def _num(value) -> float | None:
-    if value is None or isinstance(value, str):
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
 
 
 def _side_words(items: list[str]) -> str:

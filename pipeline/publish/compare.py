@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline.core import noise
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.metrics import missing
 from pipeline.core.statistics import PROCESS_TEST, compare
 
 EAGER = "eager"
@@ -80,7 +81,7 @@ def comparisons(cells: pd.DataFrame, samples: pd.DataFrame, threshold: float, al
 
 
 def _count(value) -> int | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+    return None if missing(value) else int(value)
 
 
 def compiled_note(recorded, breaks, retracings, reasons, mode: str | None = None) -> str:

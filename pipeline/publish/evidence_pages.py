@@ -18,6 +18,7 @@ from pipeline import REPO_ROOT
 from pipeline.core import snapshot
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.metrics import missing
 from pipeline.publish import bounds, concepts, ergonomics, faq, guide, notebook, scale_out
 from pipeline.publish import claims as claims_mod
 from pipeline.publish.bounds import BOUND, rate_words, share_range
@@ -68,7 +69,7 @@ def claims_context(doc: dict, verdicts: pd.DataFrame, references: dict | None = 
             for v in group.to_dict("records"):
                 a_name, b_name = _metric_name(pred, "a"), _metric_name(pred, "b")
                 ratio = v.get("ratio")
-                shown = ("–" if ratio is None or (isinstance(ratio, float) and math.isnan(ratio))
+                shown = ("–" if missing(ratio)
                          else f"{ratio:.3g}" if "b" in pred else fmt_value(a_name, ratio))
                 detail = shown
                 low, high, rounds = v.get("ratio_low"), v.get("ratio_high"), v.get("paired_rounds")
@@ -174,7 +175,7 @@ def _cited(fig: dict) -> dict:
 
 
 def _side(name: str, value, cell) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "–"
     return f"{fmt_value(name, value)} ({cell})" if isinstance(cell, str) else fmt_value(name, value)
 

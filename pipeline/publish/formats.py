@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
-import math
-
 from pipeline.core import catalogue
 from pipeline.core.ecosystem import FIGURES
+from pipeline.core.metrics import missing
 from pipeline.publish.scale_out import MEASURES as SCALE_OUT
 
 
 def fmt(value, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "–"
     return f"{value:,.{digits}f}"
 
 
 def fmt_pct(value, digits: int = 1) -> str:
     """A fraction as a percentage: 0.123 -> "12.3%"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "–"
     return f"{100 * value:.{digits}f}%"
 
 
 def fmt_signed(value, digits: int = 2) -> str:
     """A number that may be negative, with a true minus sign: -0.13 -> "−0.13"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "–"
     return f"{value:.{digits}f}".replace("-", "\u2212")
 
 
 def fmt_bytes(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "–"
     if value < 2**20:  # checkpoints and exports of small models
         return f"{value / 2**10:,.1f} KiB"
@@ -39,7 +38,7 @@ def fmt_bytes(value) -> str:
 
 def fmt_si(value) -> str:
     """1.23 G, 456 M: throughputs span nine orders of magnitude across cases."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "–"
     for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= factor:
@@ -57,7 +56,7 @@ def fmt_span(low, high, style: int | str = 0) -> str:
 def fmt_duration(seconds, unit: str = "s") -> str:
     """A duration in one fixed unit, the one its metric is shown in everywhere
     (``Metric.shown_in``): "0.324 ms", "1,540 ms", "18.9 s"; three significant digits."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+    if missing(seconds):
         return "–"
     value = seconds * {"s": 1.0, "ms": 1e3}[unit]
     return f"{value:,.0f} {unit}" if abs(value) >= 100 else f"{value:.3g} {unit}"
@@ -68,7 +67,7 @@ def fmt_value(name: str, value, unit: str = "") -> str:
     catalogue gives it: durations in their metric's fixed unit (ms or s), bytes in KiB/MiB, fractions in %,
     rates with SI prefixes (``unit``: what they count per second), counts as
     integers."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if missing(value):
         return "unknown"
     if isinstance(value, str):
         return value

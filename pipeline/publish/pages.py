@@ -1,8 +1,12 @@
 """Write the generated Markdown pages from the tables, charts and result files.
 
-Generated: ``docs/index.md``, ``docs/workloads/index.md``,
-``docs/workloads/<name>.md`` and ``docs/environment.md``. Hand-written pages
-(methodology, contributing) are left alone. Code tabs include the real
+Generated here: ``docs/index.md``, ``docs/workloads/index.md``, one
+``docs/workloads/<name>.md`` per workload, ``docs/environment.md``, and the fragments
+the hand-written pages include (``docs/generated/``: knobs, timer check, variance,
+metrics, batches, tolerances). The evidence pages (claims, ecosystem, ergonomics,
+guide, FAQ, concepts, notebook) are written by :mod:`pipeline.publish.evidence_pages`
+through the same ``emit``. Hand-written pages (methodology, contributing) are left
+alone. Code tabs include the real
 implementation files through ``pymdownx.snippets``, so the code a reader sees is
 the code that ran.
 """
@@ -18,7 +22,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.contract import IMPL_FILES, NEUTRAL_FILE
-from pipeline.core import catalogue, figures, quiet, results
+from pipeline.core import catalogue, facts, quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import contributing, escaping
 from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
@@ -187,7 +191,7 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
         "tolerance": workload.tolerance,
         "downloads": DOWNLOADS,
         # its figures from the first machine's facts: the same data gives the same baselines everywhere
-        "reference": figures.fill(workload.spec["reference"], sections[0]["facts"] if sections else {})
+        "reference": facts.fill(workload.spec["reference"], sections[0]["facts"] if sections else {})
         if "reference" in workload.spec else None,
         "sections": sections,
         # paths the snippets extension includes: a workload folder's name is an identifier

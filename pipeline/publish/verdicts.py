@@ -24,6 +24,7 @@ import pandas as pd
 from pipeline.core import catalogue, noise, quiet, snapshot, statistics
 from pipeline.core.ecosystem import FIGURES
 from pipeline.core.frameworks import FRAMEWORKS
+from pipeline.core.metrics import number
 from pipeline.publish import bounds, scale_out
 from pipeline.publish.claims import (
     AWAITING,
@@ -37,7 +38,6 @@ from pipeline.publish.claims import (
     UNMEASURABLE,
     UNSETTLED,
     Side,
-    _num,
     direction,
     parse_cells,
 )
@@ -80,7 +80,7 @@ def _best(rows: pd.DataFrame, column: str, better: str, items: list[str], what: 
     stem = column.removesuffix(".median")
     low, high = row.get(f"{stem}.ci_low"), row.get(f"{stem}.ci_high")
     run = row.get("run_id")
-    return Side(float(row[column]), cell=row["cell"], low=_num(low), high=_num(high),
+    return Side(float(row[column]), cell=row["cell"], low=number(low), high=number(high),
                 key=(row["framework"], row["mode"]), run=run if isinstance(run, str) else None)
 
 
@@ -117,7 +117,7 @@ def _runs_apart(machines: list | None, machine: str, a: Side, b: Side | None) ->
             f"{apart}: not compared across the two runs")
 
 
-def _test(pred: dict, a: Side, b: Side | None, paired: list | None = None, pooled=None) -> dict:
+def ratio_verdict(pred: dict, a: Side, b: Side | None, paired: list | None = None, pooled=None) -> dict:
     """Compare the ratio a/b (or a alone) with the thresholds. When its 95% interval
     reaches both sides of a threshold ('close') the verdict is UNSETTLED: the point
     estimate alone does not decide it. With two or more ``paired`` rounds the ratio and
@@ -218,7 +218,7 @@ def _result_rows(claim: dict, tables: dict) -> list[dict]:
         # the pooled noise is that of timed samples: a per-process value (an accuracy, a count) keeps its own
         timed = all(getattr(catalogue.find(m.rpartition("/")[2]), "sampled", False) for _, m in sampled)
         pooled = noise.by_workload(tables.get("noise")).get((machine, pred["workload"])) if timed else None
-        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b, paired, pooled),
+        rows.append({"claim": claim["id"], "machine_id": machine, **ratio_verdict(pred, a, b, paired, pooled),
                      "a_value": a.value, "a_cell": a.cell, "b_value": b.value if b else None,
                      "b_cell": b.cell if b else None, "evidence": evidence})
     if not rows:
@@ -259,7 +259,7 @@ def _ecosystem_rows(claim: dict, ecosystem: dict) -> list[dict]:
     for machine, figures, where in sources:
         a = _ecosystem_side(figures, pred["a"], figure.name, where)
         b = _ecosystem_side(figures, pred["b"], figure.name, where) if "b" in pred else None
-        rows.append({"claim": claim["id"], "machine_id": machine, **_test(pred, a, b), "a_value": a.value,
+        rows.append({"claim": claim["id"], "machine_id": machine, **ratio_verdict(pred, a, b), "a_value": a.value,
                      "a_cell": a.cell, "b_value": b.value if b else None, "b_cell": b.cell if b else None,
                      "evidence": evidence})
     if not rows:
@@ -280,7 +280,7 @@ def _scale_out_rows(claim: dict, counts: pd.DataFrame | None) -> list[dict]:
         if key not in pred:
             sides.append(None)
             continue
-        have = [(_num(found[fw][pred["measure"]]), FRAMEWORKS[fw].label) for fw, _ in parse_cells(pred[key])
+        have = [(number(found[fw][pred["measure"]]), FRAMEWORKS[fw].label) for fw, _ in parse_cells(pred[key])
                 if fw in found]
         have = [(value, label) for value, label in have if value is not None]
         if len(have) < len(pred[key]):
@@ -289,7 +289,7 @@ def _scale_out_rows(claim: dict, counts: pd.DataFrame | None) -> list[dict]:
         # the best of the side: for these measures, the framework that needed the fewest changes
         sides.append(Side(*(min if direction(pred) == "lower" else max)(have)))
     a, b = sides
-    return [{"claim": claim["id"], "machine_id": SOURCE_FILES, **_test(pred, a, b), "a_value": a.value,
+    return [{"claim": claim["id"], "machine_id": SOURCE_FILES, **ratio_verdict(pred, a, b), "a_value": a.value,
              "a_cell": a.cell, "b_value": b.value if b else None, "b_cell": b.cell if b else None,
              "evidence": evidence}]
 

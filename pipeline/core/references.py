@@ -1,4 +1,4 @@
-"""Figures read from elsewhere, for arithmetic about hardware we do not have.
+"""Figures read from elsewhere (references), for arithmetic about hardware we do not have.
 
 Two tables under ``site_data/``, each figure with the page it was read from and the
 date it was read, refused otherwise:

@@ -10,8 +10,9 @@ percentage, "about 35 steps", "~2.7") goes stale the day the profile changes, so
 
 from __future__ import annotations
 
-import math
 import re
+
+from pipeline.core.metrics import missing
 
 #: ``{facts.majority_accuracy:.1%}``; the format is a numeric format spec only
 PLACEHOLDER = re.compile(r"\{facts\.([a-z][a-z0-9_]*)(?::([,.0-9]*[%eEfFgGd]?))?\}")
@@ -46,7 +47,7 @@ def fill(text: str, facts: dict) -> str:
 
     def one(m: re.Match) -> str:
         value = facts.get(m.group(1))
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if missing(value):
             return NOT_MEASURED
         spec = m.group(2) or ""
         if not spec:
