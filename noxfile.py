@@ -65,7 +65,7 @@ UNIT = "not (contract or equivalence or workflow or site or browser or alone)"
 def tests(session: nox.Session) -> None:
     """The test suite: the tests that time nothing side by side, then those that measure, alone.
 
-    Arguments after -- replace both with one plain pytest run (``nox -s tests -- tests/test_site.py``)."""
+    Arguments after -- replace both with one plain pytest run (``nox -s tests -- tests/site/test_site.py``)."""
     install_project(session, True, "test")
     ensure_debian_packages(session)
     if session.posargs:

@@ -7,18 +7,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-from conftest import CI_SKIP
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import CI_SKIP, FIXTURES, ROOT
 
 
 def scratch_run(ci: bool) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures" / "blocked_imports"),
+    env = {**os.environ, "PYTHONPATH": str(FIXTURES / "blocked_imports"),
            "BLOCKED_IMPORTS": "torch", "CI": "true" if ci else ""}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_backends.py", "-k", "torch"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/measure/test_backends.py",
+         "-k", "torch"],
         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
 
 
