@@ -82,8 +82,7 @@ def pytest_make_collect_report(collector):
 def machine_facts(tmp_path_factory) -> Path:
     """One real run of the machine-wide rules (detect, timer check, ecosystem figures),
     for the runs that test something else: each starts from a copy of what this run
-    wrote, as a checkout that measured on this machine before would. The end-to-end
-    smoke run measures them itself."""
+    wrote, as a checkout that measured on this machine before would."""
     from pipeline.measure import hardware
 
     machine = hardware.machine_id()
@@ -104,7 +103,8 @@ def workload_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium, driven by Playwright: one per test module."""
+    """Headless Chromium, driven by Playwright: one per test module (a module at a time, so its
+    event loop never meets another module's, such as the notebook runner's)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     from pipeline.publish import browse
 

@@ -8,6 +8,8 @@ function body counts too."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from helpers import ROOT
@@ -125,3 +127,13 @@ def test_a_circle_inside_a_function_and_an_upward_import_are_found(tmp_path):
     edges = graph(root)
     assert circles(edges) == [["pipeline.publish.a", "pipeline.publish.b"]]
     assert upward(edges) == ["pipeline.core.x imports pipeline.measure.y"]
+
+
+def test_a_measuring_command_loads_nothing_of_the_publishing_half():
+    """Each DAG job is one command in a fresh interpreter: ``run`` imports its own module
+    only, not the publishing half (pandas, Altair) it never uses."""
+    code = ("import sys; from pipeline import cli; cli.parser('run'); "
+            "print(sorted(m for m in sys.modules if m.startswith(('pipeline.publish', 'pandas', 'altair'))))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

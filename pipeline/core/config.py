@@ -24,7 +24,7 @@ CONFIG_PATH = REPO_ROOT / "config" / "config.yaml"
 SCHEMA_PATH = REPO_ROOT / "config" / "config.schema.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(validation.InputError):
     """A config that cannot run; the message names the file and the field."""
 
 

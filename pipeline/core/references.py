@@ -31,11 +31,11 @@ MODEL_COSTS_SCHEMA = SCHEMAS / "model_costs.schema.json"
 PRECISIONS = {"fp32": "FP32", "tf32": "TF32 (tensor cores)", "bf16": "BF16", "fp16": "FP16"}
 
 
-class AcceleratorError(ValueError):
+class AcceleratorError(validation.InputError):
     """An accelerator table that cannot be used; the message names file and field."""
 
 
-class ModelCostError(ValueError):
+class ModelCostError(validation.InputError):
     """A model-costs table that cannot be used; the message names file and field."""
 
 

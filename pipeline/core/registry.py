@@ -24,7 +24,7 @@ WORKLOADS_DIR = REPO_ROOT / "workloads"
 SCHEMA_PATH = SCHEMAS / "workload.schema.json"
 
 
-class WorkloadError(ValueError):
+class WorkloadError(validation.InputError):
     """A workload folder that breaks the contract; the message names file and field."""
 
 

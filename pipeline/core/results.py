@@ -20,7 +20,7 @@ from pipeline.core.statistics import summarize
 SCHEMA_PATH = SCHEMAS / "result.schema.json"
 
 
-class ResultError(ValueError):
+class ResultError(validation.InputError):
     """A result file that cannot be used; the message names the file and field."""
 
 

@@ -29,7 +29,7 @@ SCHEMA_PATH = SCHEMAS / "ecosystem_snapshot.schema.json"
 DATE_FIGURES = ("latest_release_date",)
 
 
-class SnapshotError(ValueError):
+class SnapshotError(validation.InputError):
     """A snapshot that cannot be used; the message names the file and the field."""
 
 

@@ -16,6 +16,12 @@ import yaml
 from pipeline import SCHEMAS
 
 
+class InputError(ValueError):
+    """Bad input, named by its file and field (a config, workload, result, ledger, snapshot or
+    reference table): the commands print it without a traceback and exit 2. Each input has its
+    own subclass."""
+
+
 @cache
 def _validator(schema_path: Path) -> jsonschema.Draft202012Validator:
     text = schema_path.read_text()

@@ -45,7 +45,7 @@ TRAINING_METRICS = {m.name: m.better for m in catalogue.TRAINING.values()}
 CASE_METRICS = {m.name: (m.column, m.better) for m in catalogue.CASE.values()}
 
 
-class ClaimError(ValueError):
+class ClaimError(validation.InputError):
     """A claims file that cannot be used; the message names the file, the claim and the field."""
 
 

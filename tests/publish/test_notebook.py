@@ -141,12 +141,12 @@ def check_table(nb, expected: pd.DataFrame) -> None:
         assert high == pytest.approx(round(row[f"{METRIC}.ci_high"], 1), abs=0.051), key
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def committed_cells() -> pd.DataFrame:
     return pd.read_csv(CELLS_CSV)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # run once per worker, however the tests interleave
 def executed(tmp_path_factory, committed_cells):
     nb, seconds = run(committed_cells, tmp_path_factory.mktemp("checkout"))
     print(f"notebook executed in {seconds:.1f} s")

@@ -27,7 +27,7 @@ PAGES = ["index.html", "workloads/mlp_digits.html", "environment.html", "methodo
          "notebooks/redraw_a_chart.html"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(built_site):
     yield from serve(built_site)
 

@@ -105,7 +105,7 @@ def _poison_ledgers(data: Path) -> None:
     (data / "scenarios.yaml").write_text(yaml.safe_dump(scenarios, sort_keys=False))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per worker: other modules' tests may run in between
 def hostile_site(tmp_path_factory) -> Path:
     repo = copy_repo(tmp_path_factory.mktemp("hostile"))
     _poison_results(repo / "site_data")
@@ -118,7 +118,7 @@ def hostile_site(tmp_path_factory) -> Path:
     return repo / "site"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hostile_server(hostile_site):
     yield from serve(hostile_site)
 

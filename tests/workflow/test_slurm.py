@@ -1,7 +1,7 @@
 """Workflow tier: the DAG through Slurm. A one-node cluster on this machine
 (tests/slurm_cluster.py) runs the README's Slurm commands, with a smoke-sized
-subset appended: every cell ok, no two timed jobs overlapping in time, the same
-table rows as the same subset run locally, and the GPU profile asking Slurm for
+subset appended: every cell ok, no two timed jobs overlapping in time, the
+table rows a local run of the subset gives, and the GPU profile asking Slurm for
 a GPU per measured process."""
 
 from __future__ import annotations
@@ -105,14 +105,12 @@ def test_the_smoke_dag_runs_through_slurm_like_a_local_run(cluster, machine_fact
     assert len(spans) >= 2
     for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
         assert start >= end, f"{first} and {second} overlapped: one ended {end}, the other started {start}"
-    # the same subset run locally gives a table with the same rows
-    local = with_machine_facts(copy_repo(tmp_path / "local"), machine_facts)
-    plain = run([sys.executable, "-m", "snakemake", "--cores", "2", "--config", *SUBSET, "--", TARGET], local)
-    assert plain.returncode == 0, plain.stdout[-3000:] + plain.stderr[-3000:]
+    # the table a local run of the subset gives (the subset and end-to-end runs check that one):
+    # one ok row per cell of the subset on this machine, nothing else
     key = ["machine_id", "workload", "framework", "mode", "profile", "status"]
-    rows = {name: pd.read_csv(repo / "site_data" / "tables" / "cells.csv")[key].sort_values(key)
-            .reset_index(drop=True) for name, repo in (("slurm", through), ("local", local))}
-    pd.testing.assert_frame_equal(rows["slurm"], rows["local"])
+    table = pd.read_csv(data / "tables" / "cells.csv")[key]
+    assert sorted(map(tuple, table.to_numpy().tolist())) == [
+        (machine, "mlp_digits", "jax", "jit", "smoke", "ok"), (machine, "mlp_digits", "torch", "eager", "smoke", "ok")]
 
 
 def test_the_gpu_profile_asks_slurm_for_a_gpu_per_measured_process(cluster, machine_facts, tmp_path):
