@@ -22,6 +22,8 @@ from pipeline.measure import canary, hardware, interference, knobs, timing
 
 def measure(args: dict) -> dict:
     applied = knobs.apply(args["threads"], args.get("compile_cache"))
+    # imported here, after the knobs: nothing that may start a framework loads before its
+    # threads, environment and emulated devices are set (the only function-level imports left)
     from pipeline.core.frameworks import get
 
     fw = get(args["framework"])
