@@ -70,11 +70,12 @@ def _run_child(args: dict, timeout_s: float, memory_limit_mb: int) -> tuple[dict
         kills_before = lifetime.oom_kills()
         with open(err_path, "w") as err:
             # a session of its own, so a kill also stops compiler workers it spawned,
-            # and a parent-death signal, so it never outlives this harness
+            # and a parent-death signal, so it never outlives this harness; its temporary
+            # files (compile caches, rendezvous stores) live in this folder and go with it
             child = subprocess.Popen(
                 [sys.executable, "-m", "pipeline.measure.worker", json.dumps(args), str(out)],
                 stdout=err, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=lifetime.die_with_parent,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": tmp}, preexec_fn=lifetime.die_with_parent,
             )
             try:
                 watched = psutil.Process(child.pid)

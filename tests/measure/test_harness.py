@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,7 +49,11 @@ def faulty(tmp_path: Path, behaviour: str):
         ("hog", "out-of-memory", "over the limit of 1,500 MiB"),
     ],
 )
-def test_every_outcome_is_recorded(tmp_path, behaviour, status, reason):
+def test_every_outcome_is_recorded(tmp_path, monkeypatch, behaviour, status, reason):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)
     out = tmp_path / "data" / "results" / "m" / "faulty" / "torch-eager.json"
     neighbour = out.with_name("jax-jit.json")
     neighbour.parent.mkdir(parents=True)
@@ -63,6 +68,8 @@ def test_every_outcome_is_recorded(tmp_path, behaviour, status, reason):
     results.validate(stored, str(out))
     assert stored["status"] == status
     assert neighbour.read_text() == "left alone"
+    # whatever became of the process, its temporary files (a compile cache each) went with it
+    assert not list(scratch.iterdir())
     if status == "ok":
         assert stored["metrics"]["train_throughput"]["summary"]["n"] == 3
         assert stored["knobs"]["threads"] == 1 and stored["knobs"]["cpu_affinity"]
@@ -197,18 +204,23 @@ def _ranks() -> list[psutil.Process]:
     return found
 
 
-def test_data_parallel_ranks_end_with_their_cell(tmp_path):
+def test_data_parallel_ranks_end_with_their_cell(tmp_path, monkeypatch):
     """PyTorch's ranks above 0 are processes of their own: they stop when the cell ends,
     and when its measured process is killed from outside they stop too, instead of
     waiting in a collective for a rank 0 that is gone."""
     import signal
 
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)
     workload = load_workload(ROOT / "workloads" / "data_parallel")
     result = run_cell(workload, "torch", "eager", "smoke", tmp_path / "ok.json", threads=1, timeout_s=600,
                       reruns=0)
     # finished either way: contended only says the machine was busy meanwhile
     assert result["status"] in ("ok", "contended"), result["reason"]
     assert not _ranks(), f"ranks left after a finished cell: {[p.cmdline() for p in _ranks()]}"
+    assert not list(scratch.iterdir()), "the ranks' rendezvous store outlived the cell"
 
     harness = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", "--workload", "data_parallel", "--framework", "torch",

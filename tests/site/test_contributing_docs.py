@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import csv
-from pathlib import Path
 
 import pytest
 from helpers import ROOT
