@@ -80,15 +80,15 @@ def pytest_make_collect_report(collector):
 
 @pytest.fixture(scope="session")
 def machine_facts(tmp_path_factory) -> Path:
-    """One real run of the machine-wide rules (detect, timer check, ecosystem figures),
-    for the runs that test something else: each starts from a copy of what this run
-    wrote, as a checkout that measured on this machine before would."""
+    """One real run of the machine-wide rules (detect, timer check, ecosystem figures) at the
+    smoke profile (its import runs), for the runs that test something else: each starts from a
+    copy of what this run wrote, as a checkout that measured on this machine before would."""
     from pipeline.measure import hardware
 
     machine = hardware.machine_id()
     repo = copy_repo(shared_root(tmp_path_factory) / "machine-facts")
     targets = [f"build/stamps/{rule}-{machine}.done" for rule in ("detect", "timer-check", "ecosystem")]
-    proc = run([*SNAKEMAKE, "--", *targets], repo)
+    proc = run([*SNAKEMAKE, "--config", "profile=smoke", "--", *targets], repo)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return repo
 

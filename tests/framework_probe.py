@@ -14,6 +14,9 @@ single-device version the same steps (``single:losses``, ``single:trained:<name>
 Operations workloads: calls every case once and records its output
 (``out:<case>``) or why it is unsupported (``unsupported:<case>``).
 
+At fp32 it then runs the cell's measuring protocol at the smoke size, as a measured
+process does, and saves its outcome as JSON (``protocol``).
+
 The contract and equivalence tests read the file; each framework stays in a
 process of its own, as in the harness.
 """
@@ -21,6 +24,7 @@ process of its own, as in the harness.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import tempfile
@@ -115,6 +119,14 @@ def main(workload_name: str, framework: str, mode: str, out: str, precision: str
             arrays.update({f"single:{k}": v for k, v in reference.items() if k == "losses" or k.startswith("trained:")})
     else:
         arrays = probe_operations(problem, impl, backend, mode, dev)
+    if precision == "fp32":
+        # the cell's measuring protocol at the smoke size, as a measured process runs it
+        # (the harness's own process handling is tested on a few cells in the workflow tier)
+        from pipeline.measure.worker import time_cell
+
+        fresh = workload.make_problem(0, **workload.profile("smoke")["size"])
+        outcome = time_cell(backend, dev, "cpu", workload, fresh, framework, mode, "smoke")
+        arrays["protocol"] = np.array(json.dumps(outcome, default=str))
     np.savez(out, **arrays)
 
 

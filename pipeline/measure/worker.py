@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline.contract import REPLICAS
 from pipeline.measure import canary, hardware, interference, knobs, timing
+from pipeline.measure.protocols import Session, operations, training
 
 
 def measure(args: dict) -> dict:
@@ -37,8 +38,6 @@ def measure(args: dict) -> dict:
     # a data-parallel workload's emulated devices exist only if made before the framework starts
     replicas = int(size.get(REPLICAS, 1))
     applied["env"].update(knobs.emulate_devices(replicas))
-    from pipeline.measure.protocols import Session, operations, training
-
     backend = fw.backend()
     if replicas > 1 and hasattr(backend, "emulate_devices"):
         backend.emulate_devices(replicas)
@@ -56,25 +55,34 @@ def measure(args: dict) -> dict:
         return {**partial, "status": "unsupported", "reason": str(err), "metrics": {}}
     name = str(dev) if kind == "cpu" else backend.visible_accelerators()[0]["name"]
     partial["device"] = {"kind": kind, "name": name}
+    return {**partial, **time_cell(backend, dev, kind, workload, problem, fw.name, args["mode"], args["profile"],
+                                   applied["warm_cache"])}
+
+
+def time_cell(backend, dev, kind: str, workload, problem, framework: str, mode: str, profile: str,
+              warm_cache: bool = False) -> dict:
+    """The cell's protocol on a started framework: status, reason, metrics, cases, evidence,
+    and what else ran meanwhile. The contract tier's probe calls it too, so every cell's
+    protocol runs in the tests without a process of its own."""
     session = Session(backend=backend, dev=dev, device_kind=kind,
                       native=hardware.native_precisions(kind, backend.bf16_supported(dev)),
-                      plan=dict(workload.profile(args["profile"])["timing"]), warm_cache=applied["warm_cache"],
+                      plan=dict(workload.profile(profile)["timing"]), warm_cache=warm_cache,
                       evidence_steps=int(workload.tolerance["equivalence_steps"]))
     problem.place = session.put  # the contract's placement, as the protocols place batches
     protocol = training if workload.is_training else operations
-    impl = workload.implementation(fw.name)
+    impl = workload.implementation(framework)
     before = canary.read()
     # what else ran is read over the timed samples only (timing.sample resumes and pauses it)
     window = interference.Window()
     timing.observe(window)
     try:
-        outcome = protocol.measure(session, workload, problem, impl, args["mode"])
+        outcome = protocol.measure(session, workload, problem, impl, mode)
     except NotImplementedError as err:
-        return {**partial, "status": "unsupported", "reason": str(err) or "not implemented", "metrics": {}}
+        return {"status": "unsupported", "reason": str(err) or "not implemented", "metrics": {}}
     finally:
         timing.observe(None)
     busy = window.record()
-    return {**partial, **outcome, "interference": busy, "canary": {"before": before, "after": canary.read()}}
+    return {**outcome, "interference": busy, "canary": {"before": before, "after": canary.read()}}
 
 
 def main(argv: list[str]) -> int:

@@ -296,3 +296,19 @@ def test_a_data_parallel_workload_reads_its_replicas_per_profile(data_parallel_c
     assert problem.hyper["replicas"] == 2 and problem.batch_size == reference.batch_size
     for name, value in reference.init_weights.items():
         assert (problem.init_weights[name] == value).all(), name
+
+
+def test_a_cell_depends_on_the_files_of_the_workloads_it_uses(data_parallel_copy):
+    """An edit to mlp_digits' TensorFlow code measures data_parallel's TensorFlow cells again
+    (the DAG's cell inputs and the recorded digests both come from source_files), not its PyTorch ones."""
+    from pipeline.core.freshness import source_digests
+
+    workload = load_workload(data_parallel_copy)
+    used = data_parallel_copy.parent / "mlp_digits"
+    assert {used / "workload.py", used / "tensorflow_impl.py"} <= set(workload.source_files("tensorflow"))
+    assert used / "tensorflow_impl.py" not in workload.source_files("torch")
+    before = {fw: source_digests(workload.source_files(fw), "smoke") for fw in ("tensorflow", "torch")}
+    impl = used / "tensorflow_impl.py"
+    impl.write_text(impl.read_text() + "\n# an edit\n")
+    after = {fw: source_digests(workload.source_files(fw), "smoke") for fw in ("tensorflow", "torch")}
+    assert after["tensorflow"] != before["tensorflow"] and after["torch"] == before["torch"]

@@ -1,9 +1,12 @@
 """Contract tier: every implementation and mode builds from the shared weights and runs
 at the smoke size: training cells train two steps with finite losses (in every declared
 precision) and restore their checkpoints exactly, or refuse the mode with a reason; operations cells run every case or
-say why not, with finite outputs close to the NumPy reference."""
+say why not, with finite outputs close to the NumPy reference; and every cell's measuring
+protocol runs at the smoke size with finite metrics."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -74,3 +77,29 @@ def test_operations_run_every_case_or_say_why(probe, cell):
                 f"(tolerance {case.rtol or rtol})")
         ran += 1
     assert ran, f"{'/'.join(cell)} ran no case"
+
+
+@pytest.mark.parametrize("cell", TRAINING_CELLS + OPERATION_CELLS, ids=cell_id)
+def test_the_measuring_protocol_runs_at_the_smoke_size(probe, cell):
+    """What a measured process of the cell does (pipeline.measure.worker.time_cell), in the probe's
+    process: ok with finite metrics, or the mode refused with its reason; every case ok or said why not."""
+    out = probe(*cell)
+    who = f"{cell[0]}: {'/'.join(cell[1:])}"
+    outcome = json.loads(str(out["protocol"]))
+    if outcome["status"] == "unsupported":
+        assert outcome["reason"], f"{who}: unsupported without a reason"
+        return
+    assert outcome["status"] == "ok", f"{who}: {outcome['status']}: {outcome['reason']}"
+    metrics = outcome["metrics"]
+    assert metrics, f"{who}: no metric recorded"
+    values = [v for m in metrics.values() for v in [m.get("value"), *m.get("samples", [])]
+              if isinstance(v, (int, float))]
+    assert values and np.all(np.isfinite(values)), f"{who}: non-finite metrics {metrics}"
+    if WORKLOADS[cell[0]].is_training:
+        plan = WORKLOADS[cell[0]].profile("smoke")["timing"]
+        assert len(metrics["train_throughput"]["samples"]) == plan["samples"], f"{who}: {metrics['train_throughput']}"
+    cases = outcome["cases"]
+    assert cases, f"{who}: no case recorded"
+    wrong = {name: c for name, c in cases.items()
+             if not (c["status"] == "ok" or (c["status"] == "unsupported" and c["reason"]))}
+    assert not wrong, f"{who}: {wrong}"
