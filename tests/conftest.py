@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -42,12 +43,14 @@ def probe(tmp_path_factory):
         out, log = folder / f"{'-'.join(key)}.npz", folder / f"{'-'.join(key)}.log"
         with held(folder / f"{'-'.join(key)}.lock"):
             if not log.exists():
-                proc = subprocess.run(
-                    [sys.executable, str(ROOT / "tests" / "framework_probe.py"), workload, framework, mode, str(out),
-                     precision],
-                    capture_output=True, text=True, cwd=ROOT, timeout=900,
-                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-                )
+                # its temporary files (a fresh compile cache) go with it, as a measured process's do
+                with tempfile.TemporaryDirectory(dir=folder) as scratch:
+                    proc = subprocess.run(
+                        [sys.executable, str(ROOT / "tests" / "framework_probe.py"), workload, framework, mode,
+                         str(out), precision],
+                        capture_output=True, text=True, cwd=ROOT, timeout=900,
+                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TMPDIR": scratch},
+                    )
                 if proc.returncode != 0:
                     out.unlink(missing_ok=True)
                 log.write_text(proc.stderr[-3000:])

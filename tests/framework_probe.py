@@ -9,7 +9,8 @@ records every loss, the final logits, ``weights()`` before and after the steps a
 where the model can ``save`` and ``restore``, how far a restored fresh model's
 logits are from the trained one's. A mode ``build`` refuses with NotImplementedError
 is saved as ``unsupported`` with the reason. A data-parallel workload's probe also trains its
-single-device version the same steps (``single:losses``, ``single:trained:<name>``).
+single-device version the same steps (``single:losses``, ``single:trained:<name>``). At a
+precision other than fp32 it records the losses only (what the bf16 test compares).
 
 Operations workloads: calls every case once and records its output
 (``out:<case>``) or why it is unsupported (``unsupported:<case>``).
@@ -37,20 +38,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pipeline.measure import knobs  # noqa: E402
 
 
-def probe_training(workload, problem, impl, backend, mode, dev) -> dict:
+def train(model, problem, backend, dev, steps: int) -> list[float]:
+    """``steps`` training steps on the shared batches, in order; their losses."""
+    losses = []
+    for i in range(steps):
+        batch = problem.train_batches[i % len(problem.train_batches)]
+        losses.append(float(backend.to_numpy(model.train_step(*(backend.put(a, dev) for a in batch)))))
+    return losses
+
+
+def probe_training(workload, problem, impl, backend, mode, dev, losses_only: bool = False) -> dict:
+    """``losses_only``: train and record the losses, nothing else (what a precision other
+    than fp32 is compared by; predictions and checkpoints are checked at fp32)."""
     try:
         model = impl.build(problem, mode, dev)
     except NotImplementedError as err:  # recorded as unsupported by the harness too
         return {"unsupported": np.array(str(err))}
+    steps = max(2, workload.tolerance["equivalence_steps"])
+    if losses_only:
+        return {"losses": np.array(train(model, problem, backend, dev, steps))}
     loaded = model.weights()
     x_eval = backend.put(problem.eval_x[:64], dev)
     logits0 = backend.to_numpy(model.predict(x_eval))
-    steps = max(2, workload.tolerance["equivalence_steps"])
-    losses = []
-    for i in range(steps):
-        batch = problem.train_batches[i % len(problem.train_batches)]
-        loss = model.train_step(*(backend.put(a, dev) for a in batch))
-        losses.append(float(backend.to_numpy(loss)))
+    losses = train(model, problem, backend, dev, steps)
     logits_final = backend.to_numpy(model.predict(x_eval))
     trained = model.weights()
     out = {
@@ -111,8 +121,8 @@ def main(workload_name: str, framework: str, mode: str, out: str, precision: str
     problem.place = lambda array: backend.put(array, dev)  # as the worker hands it over
     impl = workload.implementation(framework)
     if workload.is_training:
-        arrays = probe_training(workload, problem, impl, backend, mode, dev)
-        if workload.single_device and "unsupported" not in arrays:
+        arrays = probe_training(workload, problem, impl, backend, mode, dev, losses_only=precision != "fp32")
+        if workload.single_device and "unsupported" not in arrays and precision == "fp32":
             # the single-device version on the same global batches: the trajectory to follow
             single = workload.used()[workload.single_device].implementation(framework)
             reference = probe_training(workload, problem, single, backend, mode, dev)

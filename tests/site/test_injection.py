@@ -12,13 +12,14 @@ exists, no script set the marker, and the payloads are shown as text.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import CHROMIUM, ROOT, copy_repo, serve
+from helpers import CHROMIUM, ROOT, copy_repo, held, serve, shared_root
 
 #: one worker builds the hostile site (a module fixture) and runs every test that reads it
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("hostile-site")]
@@ -105,16 +106,22 @@ def _poison_ledgers(data: Path) -> None:
     (data / "scenarios.yaml").write_text(yaml.safe_dump(scenarios, sort_keys=False))
 
 
-@pytest.fixture(scope="session")  # built once per worker: other modules' tests may run in between
+@pytest.fixture(scope="session")
 def hostile_site(tmp_path_factory) -> Path:
-    repo = copy_repo(tmp_path_factory.mktemp("hostile"))
-    _poison_results(repo / "site_data")
-    _poison_ledgers(repo / "site_data")
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--config", "measure=false", "publish=[default,smoke]",
-         "--forcerun", "aggregate"],
-        cwd=repo, capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    """The site built from the poisoned results and ledgers, once however many workers ask."""
+    root = shared_root(tmp_path_factory)
+    repo = root / "hostile"
+    with held(root / "hostile.lock"):
+        if not (repo / "site" / "index.html").is_file():
+            shutil.rmtree(repo, ignore_errors=True)
+            copy_repo(repo)
+            _poison_results(repo / "site_data")
+            _poison_ledgers(repo / "site_data")
+            proc = subprocess.run(
+                [sys.executable, "-m", "snakemake", "--cores", "2", "--config", "measure=false",
+                 "publish=[default,smoke]", "--forcerun", "aggregate"],
+                cwd=repo, capture_output=True, text=True, timeout=1800)
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return repo / "site"
 
 

@@ -397,8 +397,10 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
     (target,) = [line.split("\t")[4] for line in listed.stdout.splitlines()]
 
     for how in ("SIGINT to the process group", "SIGKILL to snakemake"):
-        snake = subprocess.Popen([*SNAKEMAKE, "--config", *config, "timeout_s=600", "--", target], cwd=repo,
-                                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = tmp_path / f"snakemake-{how.split()[0]}.log"
+        with open(log, "w") as said:
+            snake = subprocess.Popen([*SNAKEMAKE, "--config", *config, "timeout_s=600", "--", target], cwd=repo,
+                                     start_new_session=True, stdout=said, stderr=subprocess.STDOUT)
         tree = psutil.Process(snake.pid)
         worker_under(tree)
         run_tree = tree.children(recursive=True)
@@ -406,7 +408,12 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
             os.killpg(snake.pid, signal.SIGINT)
         else:
             snake.kill()
-        snake.wait(timeout=120)
+        try:
+            snake.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            left = [command_of(p) for p in [tree, *tree.children(recursive=True)] if p.is_running()]
+            os.killpg(snake.pid, signal.SIGKILL)
+            pytest.fail(f"{how}: Snakemake still running after 120 s: {left}\n{log.read_text()[-3000:]}")
         _, alive = psutil.wait_procs(run_tree, timeout=60)
         assert alive == [], f"{how}: still running: {[command_of(p) for p in alive]}"
         assert not (repo / target).exists() and not result.exists()
