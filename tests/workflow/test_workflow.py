@@ -398,9 +398,12 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
 
     for how in ("SIGINT to the process group", "SIGKILL to snakemake"):
         log = tmp_path / f"snakemake-{how.split()[0]}.log"
+        # Ctrl-C as in a terminal: a run started in the background of a script (CI's, say)
+        # inherits SIGINT ignored, and would ignore it then
         with open(log, "w") as said:
             snake = subprocess.Popen([*SNAKEMAKE, "--config", *config, "timeout_s=600", "--", target], cwd=repo,
-                                     start_new_session=True, stdout=said, stderr=subprocess.STDOUT)
+                                     start_new_session=True, stdout=said, stderr=subprocess.STDOUT,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         tree = psutil.Process(snake.pid)
         worker_under(tree)
         run_tree = tree.children(recursive=True)
