@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -248,6 +249,13 @@ def small_tables() -> dict:
 
 
 # -- processes ------------------------------------------------------------------------------
+
+
+def ctrl_c_as_in_a_terminal() -> None:
+    """``preexec_fn`` for a process a test stops with SIGINT: a test run started in the
+    background of a script inherits SIGINT ignored, and Python then installs no Ctrl-C
+    handler at all; a terminal's Ctrl-C finds it at its default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def worker_under(parent: psutil.Process, deadline_s: float = 120) -> psutil.Process:

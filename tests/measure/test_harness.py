@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from helpers import FIXTURES, ROOT, worker_under
+from helpers import FIXTURES, ROOT, ctrl_c_as_in_a_terminal, worker_under
 
 from pipeline.core import quiet, results
 from pipeline.core.registry import load_workload
@@ -36,6 +36,16 @@ def faulty(tmp_path: Path, behaviour: str):
     return load_workload(folder)
 
 
+@pytest.fixture
+def scratch(tmp_path, monkeypatch) -> Path:
+    """This test's own temporary folder (TMPDIR), to see what a measured process leaves in it."""
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    return folder
+
+
 @pytest.mark.parametrize(
     "behaviour, status, reason",
     [
@@ -49,11 +59,7 @@ def faulty(tmp_path: Path, behaviour: str):
         ("hog", "out-of-memory", "over the limit of 1,500 MiB"),
     ],
 )
-def test_every_outcome_is_recorded(tmp_path, monkeypatch, behaviour, status, reason):
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))
-    monkeypatch.setattr(tempfile, "tempdir", None)
+def test_every_outcome_is_recorded(tmp_path, scratch, behaviour, status, reason):
     out = tmp_path / "data" / "results" / "m" / "faulty" / "torch-eager.json"
     neighbour = out.with_name("jax-jit.json")
     neighbour.parent.mkdir(parents=True)
@@ -134,9 +140,7 @@ def test_a_stopped_harness_leaves_no_worker_behind(tmp_path, how):
          "--framework", "torch", "--mode", "eager", "--profile", "smoke", "--device", "cpu", "--threads", "1",
          "--timeout", "600", "--out", str(out)],
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        # as from a terminal: a test run started as a background job inherits SIGINT ignored,
-        # and Python then installs no Ctrl-C handler at all
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=ctrl_c_as_in_a_terminal)
     try:
         worker = worker_under(psutil.Process(harness.pid))
         if how.startswith("SIGINT"):
@@ -204,16 +208,12 @@ def _ranks() -> list[psutil.Process]:
     return found
 
 
-def test_data_parallel_ranks_end_with_their_cell(tmp_path, monkeypatch):
+def test_data_parallel_ranks_end_with_their_cell(tmp_path, scratch):
     """PyTorch's ranks above 0 are processes of their own: they stop when the cell ends,
     and when its measured process is killed from outside they stop too, instead of
     waiting in a collective for a rank 0 that is gone."""
     import signal
 
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))
-    monkeypatch.setattr(tempfile, "tempdir", None)
     workload = load_workload(ROOT / "workloads" / "data_parallel")
     result = run_cell(workload, "torch", "eager", "smoke", tmp_path / "ok.json", threads=1, timeout_s=600,
                       reruns=0)

@@ -14,7 +14,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT, SNAKEMAKE, command_of, copy_repo, run, with_machine_facts, worker_under
+from helpers import (
+    ROOT,
+    SNAKEMAKE,
+    command_of,
+    copy_repo,
+    ctrl_c_as_in_a_terminal,
+    run,
+    with_machine_facts,
+    worker_under,
+)
 
 from pipeline.core import results
 from pipeline.core.frameworks import FRAMEWORKS
@@ -398,12 +407,10 @@ def test_stopping_snakemake_leaves_nothing_running_and_the_plain_command_resumes
 
     for how in ("SIGINT to the process group", "SIGKILL to snakemake"):
         log = tmp_path / f"snakemake-{how.split()[0]}.log"
-        # Ctrl-C as in a terminal: a run started in the background of a script (CI's, say)
-        # inherits SIGINT ignored, and would ignore it then
         with open(log, "w") as said:
             snake = subprocess.Popen([*SNAKEMAKE, "--config", *config, "timeout_s=600", "--", target], cwd=repo,
                                      start_new_session=True, stdout=said, stderr=subprocess.STDOUT,
-                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                                     preexec_fn=ctrl_c_as_in_a_terminal)
         tree = psutil.Process(snake.pid)
         worker_under(tree)
         run_tree = tree.children(recursive=True)
