@@ -1,5 +1,6 @@
 """Where the variance of the figures lives (samples, processes, runs), per machine and
-workload, from every stored run, with what each level costs in time."""
+workload, from every stored run, with what each level costs in time; and how closely
+repeat runs reproduced each candidate estimator of a figure."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pipeline.core import results
-from pipeline.publish import variance
+from pipeline.publish import estimators, variance
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,8 +23,11 @@ def main(ns: argparse.Namespace) -> int:
     history, refused_history = results.load_history(Path(ns.data_dir))
     for line in refused + refused_history:
         print(f"refused: {line}", file=sys.stderr)
-    frame = variance.table(variance.published(current, history, ns.profile.split(",")))
+    shown = variance.published(current, history, ns.profile.split(","))
+    frame = variance.table(shown)
     print(variance.text(frame))
+    print()
+    print(estimators.text(estimators.table(shown)))
     if ns.out:
         results.replace_file(Path(ns.out), frame.to_csv(index=False))
     return 0

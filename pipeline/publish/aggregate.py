@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core import quiet, results
-from pipeline.publish import reproduce, variance
+from pipeline.publish import estimators, reproduce, variance
 from pipeline.publish.compare import derived_tables
 from pipeline.publish.tables import Declared, build_tables, over_ceiling
 
@@ -142,8 +142,9 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str], comparison: dic
     results.replace_file(out_dir / "machines.json", json.dumps(machines(everything), indent=1) + "\n")
     results.replace_file(out_dir / "reproduction.csv", runs_compared.to_csv(index=False))
     results.replace_file(out_dir / "reproduced_by.csv", record.to_csv(index=False))
-    levels = variance.table(variance.published(everything, kept[0], publish))
-    results.replace_file(out_dir / "variance.csv", levels.to_csv(index=False))
+    shown = variance.published(everything, kept[0], publish)
+    results.replace_file(out_dir / "variance.csv", variance.table(shown).to_csv(index=False))
+    results.replace_file(out_dir / "estimators.csv", estimators.table(shown).to_csv(index=False))
     results.replace_file(out_dir / "reproduction.json", json.dumps(reproduced, indent=1) + "\n")
     timer_checks = [json.loads(p.read_text()) for p in sorted((Path(data_dir) / "timer_check").glob("*.json"))]
     results.replace_file(out_dir / "timer_checks.json", json.dumps(timer_checks, indent=1) + "\n")

@@ -37,7 +37,7 @@ COLUMNS = ["machine_id", "workload", "kind", "figures", "runs", "processes", "wi
            "optimal_samples"]
 
 
-def _headline(result: dict) -> dict[str, tuple[dict, float | None]]:
+def headline_figures(result: dict) -> dict[str, tuple[dict, float | None]]:
     """The figures read, each with the seconds one of its samples takes (None: unknown)."""
     metrics, timing = result.get("metrics") or {}, result.get("timing") or {}
     out = {}
@@ -61,7 +61,7 @@ def records(results: list[dict]) -> pd.DataFrame:
             continue
         processes = {p["index"]: p for p in r.get("processes") or []}
         kind = "training" if "train_throughput" in (r.get("metrics") or {}) else "operations"
-        for name, (metric, sample_s) in _headline(r).items():
+        for name, (metric, sample_s) in headline_figures(r).items():
             groups = metric.get("groups")
             if not metric.get("samples") or not groups:
                 continue
