@@ -95,6 +95,9 @@ def cell_row(result: dict, pooled: noise.Noise | None = None) -> dict:
     row["processes_contended"], row["canary_drift"] = counts["contended"], counts["canary_drift"]
     row["run_id"] = _run_id(result)
     row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
+    # what the cell's own plan asked for: a workload whose profile now asks for more
+    # samples leaves a machine's earlier results stale (re-measured there), not incomplete
+    row["samples_planned"] = (result.get("timing") or {}).get("samples")
     return row
 
 
@@ -181,8 +184,10 @@ def completeness(row: dict, declared: dict) -> dict:
     if row["processes_ok"] < want["processes"]:
         contended = f" ({row['processes_contended']} contended)" if row.get("processes_contended") else ""
         missing.append(f"{row['processes_ok']} of {want['processes']} processes{contended}")
-    if row["samples_per_process"] < want["samples"]:
-        missing.append(f"{row['samples_per_process']} of {want['samples']} samples per process")
+    # the fewer of what the profile declares now and what the cell's own plan asked for
+    planned = min(want["samples"], row.get("samples_planned") or want["samples"])
+    if row["samples_per_process"] < planned:
+        missing.append(f"{row['samples_per_process']} of {planned} samples per process")
     return {"complete": not missing, "incomplete_reason": ", ".join(missing) or None}
 
 

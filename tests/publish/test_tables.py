@@ -48,3 +48,14 @@ def test_ceiling_is_the_best_matmul_case_and_sets_utilisation():
     out = add_utilisation(cells, top)
     assert out.loc[0, "utilisation"] == pytest.approx(0.2)
     assert np.isnan(out.loc[1, "utilisation"])  # no ceiling measured there: unknown, never guessed
+
+
+def test_a_cell_measured_before_its_profile_asked_for_more_samples_is_stale_not_incomplete():
+    """The profile now asks for 20 samples; a cell planned and took 5 when it was measured (it
+    is re-measured on its machine), while one that took fewer than its own plan is incomplete."""
+    declared = {("mlp_digits", "smoke"): {"processes": 2, "samples": 20}}
+    earlier = make_result(samples=tuple(float(v) for v in range(1, 11)), processes=2)  # plan 5, took 5 each
+    cut_short = make_result("jax", "jit", samples=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), processes=2)  # took 3 of 5
+    by_mode = build_tables([earlier, cut_short], declaring(declared))["cells"].set_index("mode")
+    assert bool(by_mode.loc["eager", "complete"]) is True
+    assert by_mode.loc["jit", "incomplete_reason"] == "3 of 5 samples per process"
