@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "run-suite": "run_suite",
     "budget": "budget",
     "verify": "verify",
+    "bundle": "bundle",
+    "accept": "accept",
     "reproduce-report": "reproduce_report",
     "variance": "variance",
     "merge": "merge",

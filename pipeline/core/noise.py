@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.core import instruments
 from pipeline.core.statistics import process_logs
 
 #: The columns of ``noise.csv``: one row per machine, profile and workload.
@@ -70,14 +71,17 @@ def key(result: dict) -> tuple[str, str, str]:
 
 
 def rows(results: list[dict]) -> list[dict]:
-    """``noise.csv``'s rows: the pooled noise, and how many cells and metrics it pools."""
-    grouped: dict[tuple, list[list]] = {}
+    """``noise.csv``'s rows: the pooled noise, and how many cells and metrics it pools. Cells
+    measured by different methods (``instruments``) are not pooled: the newest method's are."""
+    grouped: dict[tuple, dict[int, list[list]]] = {}
     for result in results:
         found = sampled(result) if result.get("status") == "ok" else []
         if found:
-            grouped.setdefault(key(result), []).append(found)
+            by_method = grouped.setdefault(key(result), {})
+            by_method.setdefault(instruments.method_of(result) or 0, []).append(found)
     out = []
-    for k, cells in sorted(grouped.items()):
+    for k, methods in sorted(grouped.items()):
+        cells = methods[max(methods)]
         n = pool(metric for cell in cells for metric in cell)
         if n is not None:
             out.append({"machine_id": k[0], "profile": k[1], "workload": k[2], "variance": n.variance, "sd": n.sd,

@@ -228,7 +228,8 @@ def replace_file(path: Path, text: str) -> None:
 
 
 def load(path: Path, check_place: bool = True) -> dict:
-    """Read and validate one result; under ``results/`` its place must match its content."""
+    """Read and validate one result; its place must match its content: under ``results/``,
+    ``<machine>/<workload>/<stem>.json``; under ``history/``, ``<machine>/<run>/<workload>/<stem>.json``."""
     path = Path(path)
     try:
         result = json.loads(path.read_text())
@@ -241,8 +242,12 @@ def load(path: Path, check_place: bool = True) -> dict:
     check_reasons(result, str(path))
     if not check_place:
         return result
-    expected = (path.parent.parent.name, path.parent.name, path.stem)
+    kept = len(path.parents) > 3 and path.parents[3].name == "history"
+    expected = (path.parents[2 if kept else 1].name, path.parent.name, path.stem)
     found = (result["machine_id"], result["workload"], stem(result["framework"], result["mode"], result["profile"]))
+    if kept and path.parents[1].name != run_of(result):
+        raise ResultError(f"{path}: field processes.run_id: the result belongs to run {run_of(result)} "
+                          f"but sits in the folder of run {path.parents[1].name}")
     if expected != found:
         raise ResultError(
             f"{path}: field machine_id/workload/framework/mode: the file says "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import importlib.metadata
 import os
 import platform
@@ -10,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from pipeline import REPO_ROOT
+from pipeline.core import instruments
 from pipeline.core.frameworks import all_versions
 from pipeline.core.freshness import source_digests
 from pipeline.measure import hardware
@@ -58,6 +61,18 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
+@functools.cache
+def instrument() -> dict:
+    """Which instrument measures here: its declared version (``pipeline/core/instruments.py``)
+    and the SHA-256 over the measuring code's files (path and content), which tells two
+    checkouts of one version apart."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in sorted(here.rglob("*.py")):
+        digest.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return {"version": instruments.CURRENT.version, "sha256": digest.hexdigest()}
+
+
 def collect(source_files: list[Path], profile: str) -> dict:
     """The provenance block stored with every result (``profile``: what of
     ``workload.yaml`` the digest covers, see :func:`pipeline.core.freshness.declaration_digest`)."""
@@ -69,5 +84,6 @@ def collect(source_files: list[Path], profile: str) -> dict:
         "hardware": hardware.describe(),
         "versions": library_versions(),
         "git": git_state(),
+        "instrument": instrument(),
         "source_sha256": source_digests(source_files, profile),
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import quiet, results
+from pipeline.core import instruments, quiet, results
 from pipeline.publish import estimators, reproduce, variance
 from pipeline.publish.compare import derived_tables
 from pipeline.publish.tables import Declared, build_tables, over_ceiling
@@ -60,10 +60,14 @@ def runs(rs: list[dict]) -> list[dict]:
     median canary reading). Processes measured before runs were recorded form one row, id None."""
     by_run: dict[str | None, list[dict]] = {}
     profiles: dict[str | None, set] = {}
+    versions: dict[str | None, set] = {}
     for r in rs:
+        version = instruments.version_of(r)
         for p in r.get("processes") or []:
             by_run.setdefault(p.get("run_id"), []).append(p)
             profiles.setdefault(p.get("run_id"), set()).add(r["profile"])
+            if version is not None:
+                versions.setdefault(p.get("run_id"), set()).add(version)
     out = []
     for run_id, ps in by_run.items():
         counts = quiet.tally(ps)
@@ -73,6 +77,7 @@ def runs(rs: list[dict]) -> list[dict]:
         out.append({
             "run_id": run_id,
             "profiles": sorted(profiles[run_id]),
+            "instruments": sorted(versions.get(run_id, ())),
             "first_start": min((p.get("started_at") or "") for p in ps) or None,
             "processes": len(ps),
             "recorded": len(outside),
@@ -83,6 +88,20 @@ def runs(rs: list[dict]) -> list[dict]:
             "speed_python_ms": 1000 * counts["speed"]["python_s"] if counts["speed"] else None,
         })
     return sorted(out, key=lambda run: run["first_start"] or "", reverse=True)
+
+
+def instrument_table(found: list[dict]) -> pd.DataFrame:
+    """``instruments.csv``: every instrument version, what it changed, its method, and how
+    many published cells of each machine it measured."""
+    counts: dict[int, dict[str, int]] = {}
+    for r in found:
+        version = instruments.version_of(r)
+        if version is not None:
+            per = counts.setdefault(version, {})
+            per[r["machine_id"]] = per.get(r["machine_id"], 0) + 1
+    rows = [{**row, "cells": "; ".join(f"{m}: {n}" for m, n in sorted(counts.get(row["version"], {}).items()))}
+            for row in instruments.rows()]
+    return pd.DataFrame(rows, columns=[*instruments.COLUMNS, "cells"])
 
 
 def _when(text) -> dt.datetime | None:
@@ -145,6 +164,7 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str], comparison: dic
     shown = variance.published(everything, kept[0], publish)
     results.replace_file(out_dir / "variance.csv", variance.table(shown).to_csv(index=False))
     results.replace_file(out_dir / "estimators.csv", estimators.table(shown).to_csv(index=False))
+    results.replace_file(out_dir / "instruments.csv", instrument_table(found).to_csv(index=False))
     results.replace_file(out_dir / "reproduction.json", json.dumps(reproduced, indent=1) + "\n")
     timer_checks = [json.loads(p.read_text()) for p in sorted((Path(data_dir) / "timer_check").glob("*.json"))]
     results.replace_file(out_dir / "timer_checks.json", json.dumps(timer_checks, indent=1) + "\n")

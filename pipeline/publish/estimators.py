@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.core import instruments, statistics
 from pipeline.core import results as result_files
-from pipeline.core import statistics
 from pipeline.publish.variance import headline_figures
 
 #: Each candidate, what it reads; the first is the one the site shows.
@@ -55,17 +55,18 @@ def figures(found: list[dict]) -> pd.DataFrame:
             if len(parts) < 2 or any(np.any(p <= 0) for p in parts):
                 continue
             rows.append({"machine_id": r["machine_id"], "run": result_files.run_of(r),
+                         "method": instruments.method_of(r),
                          "figure": f"{r['workload']} {r['framework']} {r['mode']} {name}", **estimates(parts)})
-    return pd.DataFrame(rows, columns=["machine_id", "run", "figure", *ESTIMATORS])
+    return pd.DataFrame(rows, columns=["machine_id", "run", "method", "figure", *ESTIMATORS])
 
 
 def changes(frame: pd.DataFrame) -> pd.DataFrame:
     """Per machine and figure, each run set against the last earlier run that measured the
-    figure (run ids sort by time; a run of a few workloads does not break the others' pairs):
-    each estimator's later value over its earlier one, and the pair of runs."""
+    figure by the same method (run ids sort by time; a run of a few workloads does not break
+    the others' pairs): each estimator's later value over its earlier one, and the pair of runs."""
     out = []
-    for (machine, _), mine in frame.drop_duplicates(["machine_id", "figure", "run"]).groupby(
-            ["machine_id", "figure"], sort=True):
+    for (machine, _, _), mine in frame.drop_duplicates(["machine_id", "figure", "run"]).groupby(
+            ["machine_id", "figure", "method"], sort=True, dropna=False):
         mine = mine.sort_values("run")
         values = mine[list(ESTIMATORS)].to_numpy(float)
         runs = mine["run"].tolist()

@@ -53,6 +53,7 @@ DOWNLOADS = {
     "noise.csv": "per machine and workload, the pooled between-process variance the repeat intervals use",
     "variance.csv": "per machine and workload, the variance of the figures split into samples, processes and runs",
     "estimators.csv": "per machine, how closely repeat runs reproduced each candidate estimator of a figure",
+    "instruments.csv": "every version of the measuring code, what it changed, and the cells it measured",
 }
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
@@ -235,6 +236,7 @@ def write_pages(data_dir: Path, docs_dir: Path, workloads: dict) -> list[Path]:
     emit("generated/timer_check.md", "timer_check.md.j2", reports=tables["timer_checks"])
     emit("generated/variance.md", "variance.md.j2", levels=_rows(tables["variance"]))
     emit("generated/estimators.md", "estimators.md.j2", rows=_rows(tables["estimators"]))
+    emit("generated/instruments.md", "instruments.md.j2", rows=_rows(tables["instruments"]))
     # fragments the hand-written Contributing page includes: the contract's facts from the code that holds them
     emit("generated/metrics.md", "metrics.md.j2", **contributing.metrics_context())
     emit("generated/batches.md", "batches.md.j2", **contributing.batches_context())

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core import noise, quiet, results, statistics
+from pipeline.core import instruments, noise, quiet, results, statistics
 from pipeline.publish import claims
 from pipeline.publish.compare import derived_tables
 from pipeline.publish.tables import Declared, build_tables
@@ -260,12 +260,12 @@ def previous(history: list[dict], current: list[dict]) -> list[dict]:
     result of that cell in ``history`` that started earlier. Cell by cell, because a
     run may measure some cells only (the others stay current from the run before),
     and then no single earlier run holds every cell's predecessor."""
-    now = {_key(r): (_started([r]), results.run_of(r)) for r in current}
+    now = {_key(r): (_started([r]), results.run_of(r), r) for r in current}
     best: dict[tuple, tuple[str, dict]] = {}
     for result in history:
         key, started = _key(result), _started([result])
         if (key in now and results.run_of(result) != now[key][1] and started < now[key][0]
-                and started > best.get(key, ("", None))[0]):
+                and started > best.get(key, ("", None))[0] and instruments.comparable(result, now[key][2])):
             best[key] = (started, result)
     return [result for _, result in best.values()]
 
@@ -284,7 +284,8 @@ def reproduced_by(history: list[dict], current: list[dict]) -> pd.DataFrame:
             earlier.setdefault(_key(result), []).append(result)
     rows = []
     for r in current:
-        runs = [o for o in earlier.get(_key(r), []) if results.run_of(o) != results.run_of(r)]
+        runs = [o for o in earlier.get(_key(r), [])
+                if results.run_of(o) != results.run_of(r) and instruments.comparable(o, r)]
         if r["status"] != "ok" or not runs:
             continue
         theirs = {results.run_of(o): headline(o) for o in runs}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.core import noise, quiet, results, statistics
+from pipeline.core import instruments, noise, quiet, results, statistics
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import scale_out
 from pipeline.publish.compare import compiled_note
@@ -94,6 +94,7 @@ def cell_row(result: dict, pooled: noise.Noise | None = None) -> dict:
     counts = quiet.tally(processes)
     row["processes_contended"], row["canary_drift"] = counts["contended"], counts["canary_drift"]
     row["run_id"] = _run_id(result)
+    row["instrument"] = instruments.version_of(result)
     row["samples_per_process"] = min((p["samples"] for p in processes), default=0)
     # what the cell's own plan asked for: a workload whose profile now asks for more
     # samples leaves a machine's earlier results stale (re-measured there), not incomplete
@@ -329,7 +330,7 @@ def read_tables(tables_dir: Path) -> dict:
     tables_dir = Path(tables_dir)
     tables = {name: _read(tables_dir / f"{name}.csv")
               for name in ("cells", "samples", "cases", "ceilings", "facts", "comparisons", "break_even",
-                           "ergonomics", "noise", "variance", "estimators")}
+                           "ergonomics", "noise", "variance", "estimators", "instruments")}
     tables["scale_out"] = scale_out.load(tables_dir / "scale_out.json")
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
     for name in ("machines", "timer_checks", "guide", "reproduction"):

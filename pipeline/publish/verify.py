@@ -16,7 +16,13 @@ For each result file, in order, every finding names the file and the field:
 5. **plausibility**: training FLOP/s at most the machine's measured ceiling (its
    best matrix product);
 6. **privacy**: no stored stderr tail names a user's home directory (the harness
-   writes ``<checkout>/`` and ``~/`` in place of local paths).
+   writes ``<checkout>/`` and ``~/`` in place of local paths);
+7. **instrument**: the instrument version it records is one this repository knows
+   (``pipeline/core/instruments.py``).
+
+A machine description (``machines/<id>.json``) is checked too: it must name the
+machine its file is named after, and record for every installed framework the
+devices it sees, never the error of a detection that failed.
 
 Results recorded before results carried equivalence evidence (schema version 2)
 are noted as such, not failed.
@@ -24,6 +30,7 @@ are noted as such, not failed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -32,11 +39,13 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import REPO_ROOT
-from pipeline.core import freshness, privacy, results
+from pipeline.core import freshness, instruments, privacy, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish.tables import Declared, case_rows, ceilings, cell_row, completeness, over_ceiling_message
 
 
+# results of one run share their commit and files: each is read from git once
+@functools.cache
 def _git_file(sha: str, path: str) -> bytes | None:
     try:
         return subprocess.run(["git", "show", f"{sha}:{path}"], cwd=REPO_ROOT, capture_output=True,
@@ -45,6 +54,7 @@ def _git_file(sha: str, path: str) -> bytes | None:
         return None
 
 
+@functools.cache
 def _commit_known(sha: str) -> bool:
     try:
         subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], cwd=REPO_ROOT, capture_output=True,
@@ -84,6 +94,40 @@ def privacy_findings(result: dict, source: str) -> list[str]:
             for field, text in texts if (found := privacy.leaks(text))]
 
 
+def instrument_findings(result: dict, source: str) -> list[str]:
+    stored = instruments.recorded(result)
+    if stored and stored["version"] not in instruments.BY_VERSION:
+        return [f"{source}: field provenance.instrument.version: instrument {stored['version']} is not one this "
+                f"repository knows (1 to {instruments.CURRENT.version}); measure from a commit of this repository"]
+    return []
+
+
+def machine_findings(path: Path) -> tuple[list[str], list[str]]:
+    """(findings, notes) for a machine description: one that names another machine, or
+    stores a failed detection (or nothing) where a framework's devices belong, is a finding;
+    devices marked ``not_recorded`` with the reason are a note."""
+    again = f"run `python -m pipeline detect --out {path}` again on the machine"
+    try:
+        info = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return [f"{path}: not a readable machine description: {err}"], []
+    if not isinstance(info, dict) or not isinstance(info.get("frameworks"), dict):
+        return [f"{path}: field frameworks: missing; {again}"], []
+    out = [] if info.get("machine_id") == Path(path).stem else [
+        f"{path}: field machine_id: {info.get('machine_id')!r}, but the file is named for {Path(path).stem!r}"]
+    notes = []
+    for name, entry in sorted(info["frameworks"].items()):
+        if not isinstance(entry, dict):
+            out.append(f"{path}: field frameworks.{name}: expected an object")
+        elif "error" in entry:
+            out.append(f"{path}: field frameworks.{name}.error: a failed detection stored as data; {again}")
+        elif entry.get("installed") and entry.get("accelerators") is None and entry.get("not_recorded"):
+            notes.append(f"{path}: frameworks.{name}: devices not recorded: {entry['not_recorded']}")
+        elif entry.get("installed") and not isinstance(entry.get("accelerators"), list):
+            out.append(f"{path}: field frameworks.{name}.accelerators: missing for an installed framework; {again}")
+    return out, notes
+
+
 def profile_findings(result: dict, source: str, declared: Declared) -> list[str]:
     """A result with fewer processes or samples than its profile declares."""
     if result["status"] != "ok" or (result["workload"], result["profile"]) not in declared.counts:
@@ -92,13 +136,22 @@ def profile_findings(result: dict, source: str, declared: Declared) -> list[str]
     return [] if verdict["complete"] else [f"{source}: field processes: {verdict['incomplete_reason']}"]
 
 
+def _cell(result: dict, framework: str | None = None, mode: str | None = None, run: str | None = None) -> tuple:
+    """A result's place among the results it is checked against: its machine, profile, run
+    (None: the current results) and cell."""
+    return (result["machine_id"], result["profile"], run, result["workload"],
+            framework or result["framework"], mode or result["mode"])
+
+
 def _reference(result: dict, by_cell: dict) -> dict | None:
-    """The machine's first cell (framework, then mode order) of the same workload and profile."""
-    for name, fw in FRAMEWORKS.items():
-        for mode in fw.modes:
-            ref = by_cell.get((result["machine_id"], result["profile"], result["workload"], name, mode))
-            if ref is not None and ref["status"] == "ok" and ref.get("evidence"):
-                return ref
+    """The first cell (framework, then mode order) of the same machine, workload and profile:
+    of the same run where that run measured one, else (a run of a few cells) the current one."""
+    for run in (results.run_of(result), None):
+        for name, fw in FRAMEWORKS.items():
+            for mode in fw.modes:
+                ref = by_cell.get(_cell(result, name, mode, run))
+                if ref is not None and ref["status"] == "ok" and ref.get("evidence"):
+                    return ref
     return None
 
 
@@ -160,13 +213,20 @@ def verify(paths: list[Path], data_dir: Path, workloads: dict, declared: Declare
     everything, _ = results.load_all(data_dir)
     loaded, findings, notes = [], [], []
     for path in paths:
+        if Path(path).parent.name == "machines":
+            found, noted = machine_findings(path)
+            findings, notes = findings + found, notes + noted
+            continue
         try:
             loaded.append((str(path), results.load(path)))
         except results.ResultError as err:
             findings.append(str(err))
-    by_cell = {(r["machine_id"], r["profile"], r["workload"], r["framework"], r["mode"]): r
-               for r in everything + [r for _, r in loaded]}
-    ceilings = _ceilings(list(by_cell.values()), workloads)
+    # each result under its run (a kept result's reference is its own run's, from the same
+    # code), and the current ones, those under results/ and the files checked, also without
+    by_cell = {_cell(r, run=results.run_of(r)): r for r in everything + [r for _, r in loaded]}
+    by_cell.update({_cell(r): r for r in everything})
+    by_cell.update({_cell(r): r for source, r in loaded if "/history/" not in Path(source).as_posix()})
+    ceilings = _ceilings(list({id(r): r for r in by_cell.values()}.values()), workloads)
     for source, result in loaded:
         if result["workload"] not in workloads:
             findings.append(f"{source}: field workload: no workload {result['workload']!r} in this repository")
@@ -176,13 +236,17 @@ def verify(paths: list[Path], data_dir: Path, workloads: dict, declared: Declare
         findings += equivalence_findings(result, source, by_cell, workloads)
         findings += ceiling_findings(result, source, ceilings)
         findings += privacy_findings(result, source)
+        findings += instrument_findings(result, source)
         if result["status"] == "ok" and not result.get("evidence"):
             notes.append(f"{source}: recorded before results carried equivalence evidence; not compared")
     return findings, notes
 
 
 def main(paths: list[str], data_dir: Path, workloads: dict, declared: Declared) -> int:
-    files = [Path(p) for p in paths] or sorted((Path(data_dir) / "results").glob("*/*/*.json"))
+    data_dir = Path(data_dir)
+    files = [Path(p) for p in paths] or [*sorted((data_dir / "results").glob("*/*/*.json")),
+                                         *sorted((data_dir / "history").glob("*/*/*/*.json")),
+                                         *sorted((data_dir / "machines").glob("*.json"))]
     findings, notes = verify(files, Path(data_dir), workloads, declared)
     for line in notes:
         print(f"note: {line}")

@@ -22,3 +22,14 @@ def test_provenance_has_versions_hashes_and_no_hostname():
     if len(hostname) >= 4:
         assert hostname not in text
     assert hostname not in hardware.machine_id()
+
+
+def test_provenance_records_the_instrument_that_measured():
+    """The declared version and a digest of the measuring code, which another
+    checkout of the same version with other measuring code would not share."""
+    from pipeline.core import instruments
+
+    block = provenance.collect([], "smoke")
+    assert block["instrument"]["version"] == instruments.CURRENT.version
+    assert len(block["instrument"]["sha256"]) == 64
+    assert instruments.version_of({"provenance": block, "processes": []}) == instruments.CURRENT.version

@@ -133,3 +133,40 @@ def test_a_result_with_fewer_processes_than_its_profile_declares_is_named(data):
                                            "processes": len(stored["processes"]) + 1}
     found, _ = verify.verify([path], data, WORKLOADS, dataclasses.replace(DECLARED, counts=declared))
     assert found == [f"{path}: field processes: {len(stored['processes'])} of {len(stored['processes']) + 1} processes"]
+
+
+def test_an_instrument_this_repository_does_not_know_is_found(data):
+    path = cell(data, "mlp_digits", "jax-jit")
+    edit(path, lambda r: r["provenance"].update(instrument={"version": 99, "sha256": "0" * 64}))
+    (finding,) = findings_for(data, path)
+    assert finding.startswith(f"{path}: field provenance.instrument.version: instrument 99 is not")
+
+
+def test_a_kept_result_verifies_in_its_history_folder_against_its_own_run(tmp_path):
+    """History files (``history/<machine>/<run>/<workload>/``) are checked in place, and
+    their losses set against their own run's reference cell, not a later run's."""
+    kept = sorted((ROOT / "site_data" / "history").glob("*/*/*/*.json"))
+    assert kept
+    found, _ = verify.verify(kept, ROOT / "site_data", WORKLOADS, DECLARED)
+    assert found == []
+    moved = tmp_path / "history" / "m" / "20990101T000000Z" / kept[0].parent.name / kept[0].name
+    moved.parent.mkdir(parents=True)
+    shutil.copyfile(kept[0], moved)
+    (finding,) = findings_for(tmp_path, moved)
+    assert finding.startswith(f"{moved}: field processes.run_id: the result belongs to run ")
+
+
+def test_a_machine_description_holding_a_failed_detection_is_found(tmp_path):
+    described = json.loads((ROOT / "site_data" / "machines" / f"{MACHINE}.json").read_text())
+    path = tmp_path / "machines" / f"{MACHINE}.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(described))
+    assert verify.machine_findings(path) == ([], [])
+    described["frameworks"]["torch"] = {"installed": True, "error": "Traceback ... ModuleNotFoundError"}
+    path.write_text(json.dumps(described))
+    found, _ = verify.verify([path], tmp_path, WORKLOADS, DECLARED)
+    assert found == [f"{path}: field frameworks.torch.error: a failed detection stored as data; run "
+                     f"`python -m pipeline detect --out {path}` again on the machine"]
+    other = tmp_path / "machines" / "another-machine.json"
+    path.rename(other)
+    assert any("field machine_id" in f for f in verify.machine_findings(other)[0])
