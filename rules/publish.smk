@@ -81,6 +81,21 @@ rule guide:
         "{PY} -m pipeline guide --data-dir {DATA} --out {DATA}/tables/guide.json > {log} 2>&1"
 
 
+rule compare_machines:
+    input:
+        code=PUBLISH_CODE,
+        tables=rules.aggregate.output,
+        verdicts=rules.verdicts.output,
+        guide=rules.guide.output,
+    output:
+        touch("build/stamps/compare_machines.done"),
+    log:
+        "logs/compare_machines.log",
+    shell:
+        "{PY} -m pipeline compare-machines --tables {DATA}/tables --out {DATA}/tables/machine_differences.json"
+        " > {log} 2>&1"
+
+
 rule pages:
     input:
         code=PUBLISH_CODE,
@@ -89,6 +104,7 @@ rule pages:
         verdicts=rules.verdicts.output,
         ergonomics=rules.ergonomics.output,
         guide=rules.guide.output,
+        machines=rules.compare_machines.output,
         ecosystem=ecosystem_files(),
         workloads=ALL_WORKLOADS,
         ledgers=[f"{DATA}/claims.yaml", f"{DATA}/scenarios.yaml"],

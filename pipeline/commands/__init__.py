@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "refresh": "refresh",
     "verdicts": "verdicts",
     "guide": "guide",
+    "compare-machines": "compare_machines",
     "ergonomics": "ergonomics",
     "page-weight": "page_weight",
     "screenshots": "screenshots",

@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.core import instruments, quiet, results
 from pipeline.publish import estimators, reproduce, variance
 from pipeline.publish.compare import derived_tables
+from pipeline.publish.machines import pairs as machine_pairs
 from pipeline.publish.tables import Declared, build_tables, over_ceiling
 
 
@@ -148,6 +149,7 @@ def aggregate(data_dir: Path, out_dir: Path, publish: list[str], comparison: dic
         tables = build_tables(found, declared)
     tables.update(derived_tables(tables["cells"], tables["samples"], comparison["threshold"], comparison["alpha"],
                                  tables["noise"]))
+    tables["machine_pairs"] = machine_pairs(tables["cells"], tables["cases"], tables["noise"])
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():

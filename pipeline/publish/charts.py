@@ -42,6 +42,8 @@ MARKS = {
     "cases_throughput": "Dot: the median per cell (its shape gives the mode); bar: its 95% confidence interval.",
     "cases_latency": "Dot: the median request time (its shape gives the mode); bar: its 95% confidence interval; "
                      "tick: the 99th percentile.",
+    "medians": "Each point: one figure both machines measured. Dashed line: equal on both; shaded band: the "
+               "typical 95% interval of their ratio, inside which a point is within the noise of these runs.",
 }
 
 
@@ -191,6 +193,62 @@ def draw_cases(cases: pd.DataFrame, out_dir: Path) -> list[str]:
     return written
 
 
+#: where the machine-pair charts go (not an identifier, so no workload can take the name)
+PAIRS = "machine-pairs"
+JUDGEMENT_MARKS = {"a real difference": ("#c62828", "triangle-up"),
+                   "within the noise of these runs": ("#607d8b", "circle")}
+
+
+def pair_stem(machine_a: str, machine_b: str) -> str:
+    return chart_stem(PAIRS, f"{machine_a}--{machine_b}", "medians")
+
+
+def machines_chart(rows: pd.DataFrame, machine_a: str, machine_b: str) -> alt.LayerChart:
+    """One machine's medians against the other's (log-log), every shared figure a point
+    (shape and colour: its judgement), the diagonal where both are equal, and the band
+    of the typical 95% interval of the ratio around it."""
+    judged = rows[rows["ratio_low"].notna()].copy()
+    low = float((judged["ratio_low"] / judged["ratio"]).median())
+    high = float((judged["ratio_high"] / judged["ratio"]).median())
+    ends = [float(min(judged["median_a"].min(), judged["median_b"].min())) / 2,
+            float(max(judged["median_a"].max(), judged["median_b"].max())) * 2]
+    line = pd.DataFrame({"x": ends, "y": ends, "low": [e * low for e in ends], "high": [e * high for e in ends]})
+    scale = alt.Scale(type="log")
+    band = alt.Chart(line).mark_area(opacity=0.18, color="#607d8b").encode(
+        x=alt.X("x:Q", scale=scale, title=f"Median on {machine_a} (log scale)", axis=alt.Axis(format="~s")),
+        y=alt.Y("low:Q", scale=scale, title=f"Median on {machine_b} (log scale)", axis=alt.Axis(format="~s")),
+        y2="high:Q")
+    diagonal = alt.Chart(line).mark_line(color="#37474f", strokeDash=[4, 3]).encode(x="x:Q", y="y:Q")
+    domain = list(JUDGEMENT_MARKS)
+    points = alt.Chart(judged[["workload", "cell", "figure", "unit", "median_a", "median_b", "ratio", "ratio_low",
+                               "ratio_high", "judgement"]]).mark_point(size=55, filled=True, opacity=0.85).encode(
+        x="median_a:Q", y="median_b:Q",
+        # the legend above the plot: beside it, it would squeeze the plot on a phone
+        color=alt.Color("judgement:N", title="The ratio is", legend=alt.Legend(orient="top"), scale=alt.Scale(
+            domain=domain, range=[JUDGEMENT_MARKS[j][0] for j in domain])),
+        shape=alt.Shape("judgement:N", title="The ratio is", legend=alt.Legend(orient="top"), scale=alt.Scale(
+            domain=domain, range=[JUDGEMENT_MARKS[j][1] for j in domain])),
+        tooltip=[alt.Tooltip("workload:N"), alt.Tooltip("cell:N"), alt.Tooltip("figure:N"), alt.Tooltip("unit:N"),
+                 alt.Tooltip("median_a:Q", format=",.4g", title=machine_a),
+                 alt.Tooltip("median_b:Q", format=",.4g", title=machine_b),
+                 alt.Tooltip("ratio:Q", format=".2f", title="ratio"),
+                 alt.Tooltip("ratio_low:Q", format=".2f", title="95% low"),
+                 alt.Tooltip("ratio_high:Q", format=".2f", title="95% high"),
+                 alt.Tooltip("judgement:N")])
+    return (band + diagonal + points).properties(width=WIDTH, height=WIDTH)
+
+
+def draw_pairs(pairs: pd.DataFrame, out_dir: Path) -> list[str]:
+    written = []
+    if pairs is None or pairs.empty or "ratio_low" not in pairs:
+        return written
+    for (a, b), rows in pairs.groupby(["machine_a", "machine_b"]):
+        if rows["ratio_low"].notna().any():
+            write(machines_chart(rows, a, b), out_dir, pair_stem(a, b))
+            written.append(pair_stem(a, b))
+    return written
+
+
 def draw_all(tables: dict, out_dir: Path) -> list[str]:
     """One set of charts per workload and machine, from the ``ok`` cells only."""
     cells, samples = tables["cells"], tables["samples"]
@@ -201,6 +259,7 @@ def draw_all(tables: dict, out_dir: Path) -> list[str]:
     if cells.empty:
         return written
     written += draw_cases(tables["cases"], out_dir)
+    written += draw_pairs(tables.get("machine_pairs"), out_dir)
     ok = cells[cells["status"] == "ok"]
     for (workload, machine), group in ok.groupby(["workload", "machine_id"]):
         mine = samples[(samples["workload"] == workload) & (samples["machine_id"] == machine)]

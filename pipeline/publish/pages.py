@@ -25,7 +25,7 @@ from pipeline.contract import IMPL_FILES, NEUTRAL_FILE
 from pipeline.core import catalogue, facts, quiet, results
 from pipeline.core.frameworks import FRAMEWORKS
 from pipeline.publish import contributing, escaping
-from pipeline.publish.charts import MARKS, SAMPLED, chart_stem
+from pipeline.publish.charts import MARKS, SAMPLED, chart_stem, pair_stem
 from pipeline.publish.evidence_pages import write_evidence_pages
 from pipeline.publish.formats import fmt, fmt_bytes, fmt_pct, fmt_si, fmt_signed, fmt_span
 from pipeline.publish.tables import read_tables
@@ -54,6 +54,7 @@ DOWNLOADS = {
     "variance.csv": "per machine and workload, the variance of the figures split into samples, processes and runs",
     "estimators.csv": "per machine, how closely repeat runs reproduced each candidate estimator of a figure",
     "instruments.csv": "every version of the measuring code, what it changed, and the cells it measured",
+    "machine_pairs.csv": "per pair of machines, every shared figure's ratio with its 95% interval and judgement",
 }
 #: cases.csv columns that are not an operation's own extra facts
 CASE_COLUMNS = {"machine_id", "workload", "framework", "mode", "framework_label", "mode_label", "cell", "order",
@@ -204,6 +205,22 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
     }
 
 
+def machine_pairs(tables: dict, docs_dir: Path) -> list[dict]:
+    """Per pair of machines: its summary and judged differences (``machine_differences.json``),
+    its shared figures (``machine_pairs.csv``) and its chart."""
+    pairs, rows = tables.get("machine_differences") or [], tables.get("machine_pairs")
+    out = []
+    for p in pairs:
+        a, b = p["machine_a"], p["machine_b"]
+        shared = rows is not None and len(rows)
+        mine = _rows(rows[(rows["machine_a"] == a) & (rows["machine_b"] == b)]) if shared else []
+        summary = (f"{b} against {a}: {p['figures']} shared figures, {p['real']} differing beyond the noise "
+                   f"of these runs, {p['within']} within it")
+        out.append({**p, "anchor": f"{a}--{b}", "rows": mine, "not_judged": p["figures"] - p["judged"] - p["apart"],
+                    "chart": chart_html(docs_dir, pair_stem(a, b), 0, summary, MARKS["medians"])})
+    return out
+
+
 def write_pages(data_dir: Path, docs_dir: Path, workloads: dict) -> list[Path]:
     """Every generated page, one per workload of ``workloads`` among them; returns the files written."""
     tables = read_tables(Path(data_dir) / "tables")
@@ -229,6 +246,8 @@ def write_pages(data_dir: Path, docs_dir: Path, workloads: dict) -> list[Path]:
         emit(f"workloads/{workload.name}.md", "workload.md.j2",
              **workload_context(workload, tables, docs_dir))
     emit("workloads/index.md", "workloads_index.md.j2", workloads=list(workloads.values()))
+    pairs = machine_pairs(tables, Path(docs_dir))
+    emit("machines.md", "machines.md.j2", pairs=pairs)
     emit("environment.md", "environment.md.j2", machines=machine_list, refused=refused, limits=quiet.limits(),
          reproduction=tables.get("reproduction") or [])
     # fragments the hand-written Methodology page includes (docs/generated/ is not a page)
@@ -259,6 +278,8 @@ def write_pages(data_dir: Path, docs_dir: Path, workloads: dict) -> list[Path]:
     emit("index.md", "index.md.j2", machines=machine_list, workloads=list(workloads.values()),
          headline=headline, frameworks=FRAMEWORKS, refused=refused, tally=tally,
          answers=[{"id": s["id"], "title": s["title"], "machines": s["machines"]} for s in tables["guide"]],
+         differing=[{**a, "machine_a": p["machine_a"], "machine_b": p["machine_b"], "anchor": p["anchor"]}
+                    for p in pairs for a in p["answers"]],
          accelerated=any(m["hardware"].get("gpus") or m["hardware"].get("tpu") for m in machine_list))
     return written
 

@@ -330,10 +330,10 @@ def read_tables(tables_dir: Path) -> dict:
     tables_dir = Path(tables_dir)
     tables = {name: _read(tables_dir / f"{name}.csv")
               for name in ("cells", "samples", "cases", "ceilings", "facts", "comparisons", "break_even",
-                           "ergonomics", "noise", "variance", "estimators", "instruments")}
+                           "ergonomics", "noise", "variance", "estimators", "instruments", "machine_pairs")}
     tables["scale_out"] = scale_out.load(tables_dir / "scale_out.json")
     tables["refused"] = json.loads((tables_dir / "refused.json").read_text())
-    for name in ("machines", "timer_checks", "guide", "reproduction"):
+    for name in ("machines", "timer_checks", "guide", "reproduction", "machine_differences"):
         path = tables_dir / f"{name}.json"
         tables[name] = json.loads(path.read_text()) if path.is_file() else []
     return tables

@@ -5,6 +5,7 @@ requests anything it cannot load."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 
@@ -22,7 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 PAGES = ["index.html", "workloads/mlp_digits.html", "environment.html", "methodology.html", "claims.html",
          "guide.html", "ecosystem.html", "concepts.html", "ergonomics.html", "faq.html", "notebook.html",
-         "notebooks/redraw_a_chart.html"]
+         "notebooks/redraw_a_chart.html", "machines.html"]
 
 
 @pytest.fixture(scope="session")
@@ -187,6 +188,28 @@ def test_main_results_table_fits_a_laptop_and_keeps_its_cell_column_on_a_phone(b
         assert wide, path  # operations and training pages alike have a table wider than a phone
         for cue, offset in wide:
             assert cue and 0 <= offset <= 20, (path, cue, offset)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_machines_page_draws_each_pair_and_fits_the_width(browser, server, width):
+    """Each pair of machines: its chart drawn by Vega with a point per judged figure, and no
+    part of the page but its scrollable tables wider than the screen."""
+    pairs = json.loads((ROOT / "site_data" / "tables" / "machine_differences.json").read_text())
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(f"{server}/machines.html", wait_until="networkidle")
+        assert page.locator("h2").count() == len(pairs)
+        if pairs:
+            page.wait_for_selector("div.vega-chart[data-rendered='true']", timeout=120_000)
+            chart = page.locator("div.vega-chart").first
+            assert chart.locator(".vega-target svg .role-mark path").count() >= pairs[0]["judged"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert problems == []
     finally:
         context.close()
 

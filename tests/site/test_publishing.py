@@ -77,8 +77,8 @@ def _tree_differences(expected: Path, actual: Path) -> list[str]:
 
 
 def test_publishing_regenerates_the_committed_site_without_a_framework(tmp_path):
-    """aggregate -> ergonomics -> verdicts -> charts -> pages -> verify on a copy of the committed
-    data and docs, in the blocked interpreter, as the DAG runs them."""
+    """aggregate -> ergonomics -> verdicts -> guide -> compare-machines -> charts -> pages -> verify
+    on a copy of the committed data and docs, in the blocked interpreter, as the DAG runs them."""
     cfg = load_config(ROOT / "config" / "config.yaml")
     data, docs, log = tmp_path / "site_data", tmp_path / "docs", tmp_path / "attempts.log"
     shutil.copytree(ROOT / "site_data", data)
@@ -94,6 +94,8 @@ def test_publishing_regenerates_the_committed_site_without_a_framework(tmp_path)
         ["verdicts", "--data-dir", str(data), "--claims", str(data / "claims.yaml"),
          "--out", str(data / "tables" / "verdicts.csv")],
         ["guide", "--data-dir", str(data), "--out", str(data / "tables" / "guide.json")],
+        ["compare-machines", "--tables", str(data / "tables"),
+         "--out", str(data / "tables" / "machine_differences.json")],
         ["charts", "--tables", str(data / "tables"), "--out-dir", str(docs / "assets" / "charts"),
          "--stamp", str(docs / "assets" / "charts" / "index.txt")],
         ["pages", "--data-dir", str(data), "--docs-dir", str(docs)],
