@@ -78,24 +78,33 @@ def chart_summary(title: str, rows: list[dict], column: str, unit: str = "", sca
     return f"{title}. Medians: {'; '.join(parts)}." if parts else title
 
 
-def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str, caption: str = "") -> Markup | None:
-    """A div the page script fills from the inline Vega spec. The SVG drawn at
-    build time is for readers without JavaScript (in ``noscript``, so nobody else
-    downloads it) and for a spec that cannot render (the script inserts it). The
-    stem names a machine, so it is escaped for the attribute and the path it sits in."""
+def chart_html(docs_dir: Path, stem: str, depth: int, alt_text: str, caption: str = "",
+               inline: bool = True) -> Markup | None:
+    """A div the page script fills from the Vega spec: inline, or (``inline`` False: the
+    charts of a page's second and later machines, so a page weighs the same however many
+    machines are stored) fetched from ``data-src`` when the chart scrolls into view. The SVG
+    drawn at build time is for readers without JavaScript (in ``noscript``, so nobody else
+    downloads it) and for a spec that cannot render or be fetched (from ``file://``; the
+    script inserts it). The stem names a machine, so it is escaped for the attribute and
+    the path it sits in."""
     spec_path = docs_dir / CHARTS_URL / f"{stem}.json"
     if not spec_path.is_file():
         return None
-    # allow_nan=False: a NaN in a spec would break the page's JSON parser; fail here instead
-    spec = escaping.json_for_script(json.loads(spec_path.read_text()))
     svg = escaping.url(f"{'../' * depth}{CHARTS_URL}/{stem}.svg")
     note = f'<p class="chart-caption">{escaping.attr(caption)}</p>\n' if caption else ""
+    if inline:
+        # allow_nan=False: a NaN in a spec would break the page's JSON parser; fail here instead
+        spec = escaping.json_for_script(json.loads(spec_path.read_text()))
+        source = f'<script type="application/json" class="vega-spec">{spec}</script>\n'
+    else:
+        source = ""
+    spec_url = escaping.url(f"{'../' * depth}{CHARTS_URL}/{stem}.json")
+    src = "" if inline else f' data-src="{spec_url}"'
     return Markup(
-        f'<div class="vega-chart" data-chart="{escaping.attr(stem)}" data-fallback="{svg}" '
+        f'<div class="vega-chart" data-chart="{escaping.attr(stem)}" data-fallback="{svg}"{src} '
         f'data-alt="{escaping.attr(alt_text)}" role="img" aria-label="{escaping.attr(alt_text)}">\n'
         f'<noscript><img class="vega-fallback" src="{svg}" alt="{escaping.attr(alt_text)}"></noscript>\n'
-        f'<script type="application/json" class="vega-spec">{spec}</script>\n'
-        f"</div>\n{note}"
+        f"{source}</div>\n{note}"
     )
 
 
@@ -168,7 +177,7 @@ def workload_context(workload, tables: dict, docs_dir: Path) -> dict:
             else:
                 alt_text = chart_summary(title, rows, metric if metric == "time_to_first_step" else f"{metric}.median")
             html = chart_html(docs_dir, chart_stem(workload.name, machine_id, metric), 1, alt_text,
-                              stamp + MARKS[metric])
+                              stamp + MARKS[metric], inline=not sections)
             if html:
                 charts.append({"title": title, "html": html})
         training = workload.is_training
@@ -217,7 +226,7 @@ def machine_pairs(tables: dict, docs_dir: Path) -> list[dict]:
         summary = (f"{b} against {a}: {p['figures']} shared figures, {p['real']} differing beyond the noise "
                    f"of these runs, {p['within']} within it")
         out.append({**p, "anchor": f"{a}--{b}", "rows": mine, "not_judged": p["figures"] - p["judged"] - p["apart"],
-                    "chart": chart_html(docs_dir, pair_stem(a, b), 0, summary, MARKS["medians"])})
+                    "chart": chart_html(docs_dir, pair_stem(a, b), 0, summary, MARKS["medians"], inline=not out)})
     return out
 
 
