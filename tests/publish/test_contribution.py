@@ -9,12 +9,14 @@ import hashlib
 import json
 import shutil
 
+import pandas as pd
 import pytest
-from helpers import DECLARED, ROOT, WORKLOADS
+from helpers import COMPARISON, CONFIG, DECLARED, ROOT, WORKLOADS
 
 from pipeline import cli
 from pipeline.core import instruments, results
-from pipeline.publish import contribution, reproduce
+from pipeline.publish import contribution, machines, reproduce
+from pipeline.publish.aggregate import aggregate
 
 MACHINE = next((ROOT / "site_data" / "results").glob("*/mlp_digits/jax-jit.json")).parent.parent.name
 
@@ -92,6 +94,21 @@ def test_a_bundle_is_accepted_where_the_machine_was_unknown(bundled, data):
     # accepting it again changes nothing
     again, findings, _ = accept(bundled, data)
     assert findings == [] and {m.action for m in again} <= {"same", "kept"}
+
+
+def test_an_accepted_machine_is_compared_with_the_stored_one(bundled, data):
+    """Bundled, verified and accepted, the fixture machine stands beside the repository's
+    other machine: every MLP cell both measured is a row of machine_pairs.csv, judged."""
+    _, findings, _ = accept(bundled, data)
+    assert findings == []
+    aggregate(data, data / "tables", CONFIG["publish"], COMPARISON, DECLARED, WORKLOADS)
+    pairs = pd.read_csv(data / "tables" / "machine_pairs.csv")
+    assert set(pairs["machine_a"]) | set(pairs["machine_b"]) == {MACHINE, *[p.name for p in (data / "results").iterdir()
+                                                                          if p.name != MACHINE]}
+    training = pairs[pairs["figure"] == "training throughput"]
+    assert len(training) >= 6 and set(training["workload"]) == {"mlp_digits"}
+    assert set(training["judgement"]) <= {machines.REAL, machines.WITHIN}
+    assert (training["ratio_low"] < training["ratio"]).all() and (training["ratio"] < training["ratio_high"]).all()
 
 
 def test_an_older_run_joins_history_and_a_newer_one_becomes_current(bundled, data):
