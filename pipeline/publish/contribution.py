@@ -85,8 +85,22 @@ def summary(found: list[dict], machine: str, findings: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _read(path: Path) -> dict | None:
+    try:
+        found = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def _same(a: Path, b: Path) -> bool:
-    return json.loads(a.read_text()) == json.loads(b.read_text())
+    return _read(a) == _read(b)
+
+
+def _machines(root: Path) -> set[str]:
+    """The machines a bundle's files belong to, by their folders and names."""
+    found = {p.name for where in ("results", "history") for p in (root / where).glob("*") if p.is_dir()}
+    return found | {p.stem for pattern in _machine_file_patterns() for p in root.glob(pattern)}
 
 
 def plan(folder: Path, data_dir: Path) -> tuple[list[Move], list[str]]:
@@ -95,14 +109,21 @@ def plan(folder: Path, data_dir: Path) -> tuple[list[Move], list[str]]:
     root, data_dir = _root(Path(folder)), Path(data_dir)
     carried = {p for p in root.rglob("*") if p.is_file()}
     moves, findings = [], []
+    # one machine a bundle: a pull request of results never reaches into another machine's folders
+    if len(_machines(root)) > 1:
+        findings.append(f"{root}: holds the files of {len(_machines(root))} machines "
+                        f"({', '.join(sorted(_machines(root)))}); a bundle carries one machine's")
     for path in sorted(root.glob("results/*/*/*.json")):
         carried.discard(path)
-        result = json.loads(path.read_text())
+        result = _read(path)
         here = data_dir / path.relative_to(root)
+        if result is None:
+            findings.append(f"{path}: not a readable JSON result")
+            continue
         if not here.is_file():
             moves.append(Move(path, here, "current"))
             continue
-        theirs, ours = results.run_of(result), results.run_of(json.loads(here.read_text()))
+        theirs, ours = results.run_of(result), results.run_of(_read(here) or {})
         if theirs == ours and _same(path, here):
             moves.append(Move(path, here, "same"))
         elif theirs == ours:
@@ -114,13 +135,20 @@ def plan(folder: Path, data_dir: Path) -> tuple[list[Move], list[str]]:
             moves.append(_kept(path, kept, findings, f"older than the stored run {ours}"))
     for path in sorted(root.glob("history/*/*/*/*.json")):
         carried.discard(path)
+        if _read(path) is None:
+            findings.append(f"{path}: not a readable JSON result")
+            continue
         moves.append(_kept(path, data_dir / path.relative_to(root), findings, "an earlier run"))
     for pattern in _machine_file_patterns():
         for path in sorted(root.glob(pattern)):
             carried.discard(path)
             here = data_dir / path.relative_to(root)
-            moves.append(Move(path, here, "kept", "the stored file stays") if here.is_file()
-                         else Move(path, here, "machine file"))
+            if here.is_file():
+                moves.append(Move(path, here, "kept", "the stored file stays"))
+            elif _read(path) is None:
+                findings.append(f"{path}: not a readable JSON object")
+            else:
+                moves.append(Move(path, here, "machine file"))
     findings += [f"{p}: not a file a results pull request carries (results/, history/, "
                  f"{', '.join(f'{w}/' for w in MACHINE_FILES)} of one machine)" for p in sorted(carried)]
     return [m for m in moves if m is not None], findings

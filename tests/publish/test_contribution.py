@@ -140,6 +140,21 @@ def test_a_tampered_bundle_is_refused_by_name_and_nothing_is_written(bundled, da
     assert "nothing was written" in out and tree(data) == before
 
 
+def test_a_bundle_of_another_machine_too_or_an_unreadable_file_is_refused(bundled, data):
+    """A bundle reaching into a second machine's folder is refused, and a file that is not JSON
+    is named, not a crash."""
+    other = bundled / "site_data" / "results" / "another-machine" / "mlp_digits" / "jax-jit.json"
+    other.parent.mkdir(parents=True)
+    other.write_text("{not json")
+    before = tree(data)
+    _, findings, _ = accept(bundled, data)
+    both = ", ".join(sorted(["another-machine", MACHINE]))
+    expected = f"{bundled / 'site_data'}: holds the files of 2 machines ({both}); a bundle carries one machine's"
+    assert expected in findings
+    assert f"{other}: not a readable JSON result" in findings
+    assert tree(data) == before
+
+
 def test_a_clash_with_a_stored_run_is_refused(bundled, data):
     accept(bundled, data)
     path = bundled / "site_data" / "results" / MACHINE / "mlp_digits" / "jax-jit.json"
