@@ -7,10 +7,9 @@ import argparse
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from pipeline.core import results
 from pipeline.publish import machines
+from pipeline.publish.tables import read_table
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,17 +17,11 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="site_data/tables/machine_differences.json")
 
 
-def _read(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return pd.DataFrame()
-
-
 def main(ns: argparse.Namespace) -> int:
     tables = Path(ns.tables)
     guide = json.loads((tables / "guide.json").read_text()) if (tables / "guide.json").is_file() else []
-    found = machines.differences(_read(tables / "machine_pairs.csv"), _read(tables / "verdicts.csv"), guide)
+    found = machines.differences(read_table(tables / "machine_pairs.csv"), read_table(tables / "verdicts.csv"),
+                                 guide)
     results.replace_file(Path(ns.out), json.dumps(found, indent=1, allow_nan=False) + "\n")
     for pair in found:
         print(f"{pair['machine_a']} / {pair['machine_b']}: {pair['figures']} shared figures, "

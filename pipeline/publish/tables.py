@@ -318,7 +318,8 @@ def over_ceiling_message(source, suffix: str, flops: float, ceiling: float) -> s
             "at most 100% is possible")
 
 
-def _read(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
+    """One table ``aggregate`` (or a later step) wrote; empty when missing or empty."""
     try:
         return pd.read_csv(path)
     except (pd.errors.EmptyDataError, FileNotFoundError):
@@ -328,7 +329,7 @@ def _read(path: Path) -> pd.DataFrame:
 def read_tables(tables_dir: Path) -> dict:
     """The tables ``aggregate`` wrote, plus ``refused`` (a list of messages)."""
     tables_dir = Path(tables_dir)
-    tables = {name: _read(tables_dir / f"{name}.csv")
+    tables = {name: read_table(tables_dir / f"{name}.csv")
               for name in ("cells", "samples", "cases", "ceilings", "facts", "comparisons", "break_even",
                            "ergonomics", "noise", "variance", "estimators", "instruments", "machine_pairs")}
     tables["scale_out"] = scale_out.load(tables_dir / "scale_out.json")
